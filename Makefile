@@ -1,0 +1,37 @@
+# Two entry points on a fresh machine: `make compile` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: compile check test test-deps lint fuzz bench bench-db schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+compile: $(STAMP)
+	$(BIN)/cronspec compile
+
+check: $(STAMP)
+	$(BIN)/cronspec compile --check
+
+test-deps:
+	bash scripts/install-test-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: $(STAMP) test-deps lint check
+	$(BIN)/pytest -q
+
+# Longer fuzzing than the default test run.
+fuzz: $(STAMP) test-deps
+	CRONSPEC_FUZZ_EXAMPLES=5000 $(BIN)/pytest -q tests/test_fuzz.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,193 @@
+"""One function per command, returning values. The CLI is a thin shell over these.
+
+    load -> validate -> classify -> plan -> render -> (write | check)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import output, schedule as sched
+from .classify import Classified, classify
+from .config import load_config
+from .diagnostics import Diagnostic, Span, error, has_errors, sort_diagnostics
+from .plan import Plan, build_plan
+from .render.oban import render_crontab
+from .render.pg_cron import render_migration, render_rollback
+from .render.report import render_report
+from .source import parse_document
+from .spec import ProjectConfig
+from .sqlcheck import unparsable_statements
+from .validate import Task, validate
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+MAX_SPECS = 50_000
+
+
+class InternalError(Exception):
+    """A cronspec bug (for example emitted SQL that does not parse back). Exit code 2."""
+
+
+@dataclass
+class Compiled:
+    config: ProjectConfig | None
+    diagnostics: list[Diagnostic]
+    classified: list[Classified] = field(default_factory=list)
+    plan: Plan | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None and not has_errors(self.diagnostics)
+
+
+def spec_paths(root: Path, specs_dir: str) -> list[Path]:
+    folder = root / specs_dir
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()),
+                  key=lambda p: p.name)
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_tasks(root: Path, config: ProjectConfig) -> tuple[list[Task], list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    tasks: list[Task] = []
+    paths = spec_paths(root, config.specs)
+    if not paths:
+        diags.append(error("S210", f"no task specs (*.yaml) in {config.specs}/",
+                           Span(config.specs)))
+    seen: dict[str, str] = {}
+    for path in paths[:MAX_SPECS]:
+        rel = _relative(root, path)
+        doc, doc_diags = parse_document(rel, path.read_bytes())
+        diags.extend(doc_diags)
+        if doc is None:
+            continue
+        task, task_diags = validate(doc, config.timezone)
+        diags.extend(task_diags)
+        if task is None:
+            continue
+        if task.name in seen:
+            diags.append(error("S206", f"task `{task.name}` is also defined in {seen[task.name]}",
+                               task.span("name")))
+            continue
+        seen[task.name] = rel
+        tasks.append(task)
+    return tasks, diags
+
+
+def render_files(plan: Plan) -> dict[str, str]:
+    files = {
+        "pg_cron.sql": render_migration(plan),
+        "pg_cron_rollback.sql": render_rollback(plan),
+        "oban_crontab.exs": render_crontab(plan),
+        "REPORT.md": render_report(plan),
+    }
+    for name in ("pg_cron.sql", "pg_cron_rollback.sql"):
+        problems = unparsable_statements(files[name])
+        if problems:
+            raise InternalError(f"generated {name} does not parse back with sqlglot: "
+                                + "; ".join(problems))
+    return files
+
+
+def compile_specs(root: Path) -> Compiled:
+    """Everything short of touching generated/: diagnostics, the plan and the file texts."""
+    config, diags = load_config(root)
+    if config is None:
+        return Compiled(None, sort_diagnostics(diags))
+    tasks, task_diags = load_tasks(root, config)
+    diags += task_diags
+    classified: list[Classified] = []
+    for task in tasks:
+        result, class_diags = classify(task)
+        diags.extend(class_diags)
+        if result is not None:
+            classified.append(result)
+    if has_errors(diags):
+        return Compiled(config, sort_diagnostics(diags), classified)
+    plan, plan_diags = build_plan(classified, config)
+    diags.extend(plan_diags)
+    if plan is None or has_errors(diags):
+        return Compiled(config, sort_diagnostics(diags), classified)
+    return Compiled(config, sort_diagnostics(diags), classified, plan, render_files(plan))
+
+
+@dataclass(frozen=True)
+class CompileOutcome:
+    compiled: Compiled
+    comparison: output.Comparison | None
+    wrote: bool
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.compiled.diagnostics
+
+
+def compile_project(root: Path, *, check: bool = False) -> CompileOutcome:
+    """`cronspec compile [--check]`: nothing is written when any spec has an error."""
+    compiled = compile_specs(root)
+    if not compiled.ok or compiled.config is None:
+        return CompileOutcome(compiled, None, False)
+    out_dir = root / compiled.config.output
+    comparison = output.compare(out_dir, compiled.files, compiled.config.output)
+    if not check and comparison.stale:
+        output.write(out_dir, compiled.files, comparison)
+        return CompileOutcome(compiled, comparison, True)
+    return CompileOutcome(compiled, comparison, False)
+
+
+def explain(root: Path, task_name: str | None = None, start: datetime | None = None,
+            count: int = 5) -> tuple[list[dict[str, Any]], Compiled]:
+    """Per task: classification, reasons, executor, schedules in words and next runs."""
+    compiled = compile_specs(root)
+    plan = compiled.plan
+    if plan is None or compiled.config is None:
+        return [], compiled
+    config = compiled.config
+    tasks = []
+    target = sched.pg_cron(config.pg_cron.version)
+    by_name = {c.task.name: c for c in compiled.classified}
+    for view in plan.tasks:
+        if task_name is not None and view.name != task_name:
+            continue
+        c = by_name[view.name]
+        zone = ZoneInfo(view.timezone)
+        moment = start or datetime.now(zone)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        schedules = []
+        for ts, sv in zip(c.task.schedules, view.schedules, strict=True):
+            executor_target = target if view.executor == "pg_cron" else sched.OBAN
+            runs = sched.next_runs(ts.schedule.meaning, moment, zone, count, executor_target)
+            schedules.append({
+                "schedule": sv.text,
+                "emitted": sv.emitted,
+                "job": sv.job,
+                "words": sv.words,
+                "next_runs": [r.local.isoformat() for r in runs],
+                "notes": sorted({r.note for r in runs if r.note}),
+            })
+        tasks.append({
+            "name": view.name,
+            "spec": view.path,
+            "description": view.description,
+            "classification": view.classification,
+            "executor": view.executor,
+            "enabled": view.enabled,
+            "timezone": view.timezone,
+            "reasons": list(view.reasons),
+            "schedules": schedules,
+        })
+    return tasks, compiled

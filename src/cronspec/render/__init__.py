@@ -1,0 +1,1 @@
+"""One module per target; each renders a `Plan` to text and touches nothing else."""

@@ -1,0 +1,206 @@
+"""The spec format's single source of truth: pydantic models for a task and for cronspec.toml.
+
+pydantic ends here. `validate.py` turns these models into frozen dataclasses; the JSON Schema that
+editors use (`cronspec schema`) is generated from `TaskSpec`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+WORKER_PATTERN = r"^[A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_]*)*$"
+QUEUE_PATTERN = r"^[a-z_][a-z0-9_]*$"
+IDENT_PATTERN = r"^[a-z_][a-z0-9_]*$"
+MAX_NAME = 63
+
+
+# Capabilities only the application has; any of them makes a task app-bound.
+Need = Literal[
+    "ml", "file_io", "shell", "network", "app_state", "external_tool", "app_validation"
+]
+
+NEED_WHY: dict[str, str] = {
+    "ml": "runs a machine-learning model (embeddings, inference)",
+    "file_io": "reads or writes files outside the database",
+    "shell": "runs shell commands",
+    "network": "talks to services over the network",
+    "app_state": "works on the application's in-memory state",
+    "external_tool": "runs external tools",
+    "app_validation": "relies on the application's validation rules",
+}
+
+TaskName = Annotated[
+    str,
+    StringConstraints(pattern=NAME_PATTERN, min_length=1, max_length=MAX_NAME),
+]
+JsonScalar = str | int | float | bool | None
+JsonValue = JsonScalar | list[Any] | dict[str, Any]
+
+
+class TaskSpec(BaseModel):
+    """One scheduled task. One file per task in `specs/`; the file's stem is the task's name."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        title="cronspec task",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "weekly-populate-graph-deps",
+                    "description": "Refresh dependency id arrays on graph_nodes.",
+                    "kind": "sql",
+                    "schedule": ["0 7 * * 0", "@startup"],
+                    "sql": "UPDATE graph_nodes SET ...;",
+                }
+            ]
+        },
+    )
+
+    name: TaskName = Field(
+        description="The task's name, equal to the file's stem; becomes the pg_cron job name "
+        "and the procedure name. Lowercase letters, digits, `-` and `_`; at most 63 characters.",
+        examples=["weekly-populate-graph-deps"],
+    )
+    description: str = Field(
+        min_length=1,
+        max_length=500,
+        description="One line saying what the task does, for reviewers and the report.",
+        examples=["Refresh dependency and dependent id arrays on graph_nodes."],
+    )
+    kind: Literal["sql", "app"] = Field(
+        description="`sql`: the work is a PostgreSQL body (`sql`). `app`: the work is an "
+        "application worker (`worker`).",
+        examples=["sql"],
+    )
+    schedule: str | list[str] = Field(
+        description="One schedule or a list of them: a 5-field cron expression (quote it), a "
+        "nickname such as `@daily`, `N seconds` (pg_cron 1.5+), `@reboot` (the executor's own "
+        "start) or `@startup` (once at every deploy).",
+        examples=["0 7 * * 0", ["0 7 * * 0", "@startup"]],
+    )
+    executor: Literal["auto", "pg_cron", "oban"] = Field(
+        default="auto",
+        description="`auto` lets cronspec decide (SQL-eligible tasks go to pg_cron, the rest to "
+        "Oban); `pg_cron` or `oban` pins it.",
+    )
+    sql: str | None = Field(
+        default=None,
+        description="kind sql: one or more PostgreSQL statements. They become the body of a "
+        "procedure, or the job's only statement when PostgreSQL refuses them in a transaction "
+        "(VACUUM, ... CONCURRENTLY).",
+        examples=["UPDATE graph_nodes SET pagerank = 0;"],
+    )
+    needs: list[Need] = Field(
+        default_factory=list,
+        description="Capabilities the task needs that only the application has; any entry "
+        "makes the task app-bound.",
+        examples=[["ml", "file_io"]],
+    )
+    worker: Annotated[str, StringConstraints(pattern=WORKER_PATTERN, max_length=200)] | None = (
+        Field(
+            default=None,
+            description="The Oban worker module that runs the task (required on Oban).",
+            examples=["Singularity.Jobs.CodeIngestWorker"],
+        )
+    )
+    args: dict[str, Any] | None = Field(
+        default=None,
+        description="Oban job args: a mapping of JSON-compatible values.",
+        examples=[{"mode": "full"}],
+    )
+    queue: Annotated[str, StringConstraints(pattern=QUEUE_PATTERN, max_length=100)] | None = (
+        Field(default=None, description="Oban queue name.", examples=["maintenance"])
+    )
+    priority: Annotated[int, Field(ge=0, le=9)] | None = Field(
+        default=None, description="Oban priority, 0 (highest) to 9."
+    )
+    max_attempts: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None, description="Oban max_attempts."
+    )
+    enabled: bool = Field(
+        default=True,
+        description="false keeps the job defined but inactive (pg_cron `active = false`; "
+        "left out of the Oban crontab).",
+    )
+    timezone: str | None = Field(
+        default=None,
+        description="IANA time zone of the task's schedules; defaults to the project's.",
+        examples=["UTC"],
+    )
+    day_match: Literal["any", "all"] | None = Field(
+        default=None,
+        description="When both day-of-month and day-of-week are restricted: `any` fires when "
+        "either matches (pg_cron's rule), `all` when both match (Oban's rule). Required then.",
+    )
+
+
+SPEC_FIELDS: tuple[str, ...] = tuple(TaskSpec.model_fields)
+SQL_ONLY_FIELDS = ("sql",)
+APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
+
+
+class PgCronSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    version: Literal["1.4", "1.5", "1.6"] = Field(
+        default="1.4", description="pg_cron version the migration targets (Debian 12 ships 1.4)."
+    )
+    database: Annotated[str, StringConstraints(min_length=1, max_length=63)] = Field(
+        default="postgres",
+        description="The database named by `cron.database_name`, where the migration runs.",
+    )
+    schema_: Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=63)] = Field(
+        default="cronspec", alias="schema", description="Schema for generated procedures."
+    )
+    keep_history: str | None = Field(
+        default=None,
+        description="Purge cron.job_run_details rows older than this PostgreSQL interval "
+        "(e.g. '7 days') with a cronspec-managed daily job.",
+    )
+
+
+class ObanSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    app: Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=100)] = Field(
+        default="my_app", description="The OTP application name used in the config snippet."
+    )
+
+
+class ReportSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    next_runs: Annotated[int, Field(ge=0, le=20)] = Field(
+        default=5, description="How many next runs REPORT.md lists per schedule."
+    )
+    from_: str = Field(
+        default="2026-01-01T00:00:00",
+        alias="from",
+        description="The fixed local instant REPORT.md counts next runs from (output must not "
+        "depend on the clock).",
+    )
+
+
+class ProjectConfig(BaseModel):
+    """cronspec.toml. Every setting is optional."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    timezone: str = Field(default="UTC", description="IANA zone of every schedule.")
+    specs: str = Field(default="specs", description="Folder of task specs.")
+    output: str = Field(default="generated", description="Folder of generated files.")
+    pg_cron: PgCronSettings = Field(default_factory=PgCronSettings)
+    oban: ObanSettings = Field(default_factory=ObanSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+
+def task_json_schema() -> dict[str, Any]:
+    schema = TaskSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["required"] = sorted(set(schema.get("required", [])))
+    return schema
