@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pgcluster import PgCluster, available  # noqa: E402
+from pgcluster import PgCluster, available
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -71,12 +71,19 @@ def db(cluster: PgCluster) -> str:
 def psql(cluster: PgCluster) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run psql on the cron database: psql(file=...) or psql(sql=...)."""
 
-    def run(*, file: Path | None = None, sql: str | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        *, file: Path | None = None, sql: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         argv = [*cluster.psql(), "-q"]
         argv += ["-f", str(file)] if file is not None else ["-c", sql or ""]
-        result = subprocess.run(argv, capture_output=True, text=True, env=cluster.env(),
-                                stdin=subprocess.DEVNULL, check=False)
+        result = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            env=cluster.env(),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"psql failed ({result.returncode}): {result.stderr}")
         return result
@@ -117,3 +124,36 @@ def example(tmp_path: Path) -> Path:
 
 def elixir_reason() -> str | None:
     return None if shutil.which("elixir") else "the `elixir` command is not installed"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """cli(root, "compile", "--check") -> (exit code, stdout, stderr), in-process."""
+    from cronspec.cli import main
+
+    def run(root: Path, *args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(["--root", str(root), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+SQL_TASK = """\
+name: {name}
+description: A SQL task.
+kind: sql
+schedule: "{schedule}"
+sql: |
+  UPDATE t SET a = a + 1;
+"""
+
+APP_TASK = """\
+name: {name}
+description: An app task.
+kind: app
+schedule: "{schedule}"
+worker: My.Worker
+needs: [ml]
+"""

@@ -1,3 +1,3 @@
-"""cronspec: compile declarative scheduled-task specs into a pg_cron migration and an Oban crontab."""
+"""cronspec: compile scheduled-task specs into a pg_cron migration and an Oban crontab."""
 
 __version__ = "0.1.0"

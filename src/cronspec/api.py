@@ -1,6 +1,6 @@
 """One function per command, returning values. The CLI is a thin shell over these.
 
-    load -> validate -> classify -> plan -> render -> (write | check)
+load -> validate -> classify -> plan -> render -> (write | check)
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import output, schedule as sched
+from . import output
+from . import schedule as sched
 from .classify import Classified, classify
 from .config import load_config
 from .diagnostics import Diagnostic, Span, error, has_errors, sort_diagnostics
@@ -49,8 +50,10 @@ def spec_paths(root: Path, specs_dir: str) -> list[Path]:
     folder = root / specs_dir
     if not folder.is_dir():
         return []
-    return sorted((p for p in folder.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()),
-                  key=lambda p: p.name)
+    return sorted(
+        (p for p in folder.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()),
+        key=lambda p: p.name,
+    )
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -65,8 +68,9 @@ def load_tasks(root: Path, config: ProjectConfig) -> tuple[list[Task], list[Diag
     tasks: list[Task] = []
     paths = spec_paths(root, config.specs)
     if not paths:
-        diags.append(error("S210", f"no task specs (*.yaml) in {config.specs}/",
-                           Span(config.specs)))
+        diags.append(
+            error("S210", f"no task specs (*.yaml) in {config.specs}/", Span(config.specs))
+        )
     seen: dict[str, str] = {}
     for path in paths[:MAX_SPECS]:
         rel = _relative(root, path)
@@ -79,8 +83,13 @@ def load_tasks(root: Path, config: ProjectConfig) -> tuple[list[Task], list[Diag
         if task is None:
             continue
         if task.name in seen:
-            diags.append(error("S206", f"task `{task.name}` is also defined in {seen[task.name]}",
-                               task.span("name")))
+            diags.append(
+                error(
+                    "S206",
+                    f"task `{task.name}` is also defined in {seen[task.name]}",
+                    task.span("name"),
+                )
+            )
             continue
         seen[task.name] = rel
         tasks.append(task)
@@ -97,8 +106,9 @@ def render_files(plan: Plan) -> dict[str, str]:
     for name in ("pg_cron.sql", "pg_cron_rollback.sql"):
         problems = unparsable_statements(files[name])
         if problems:
-            raise InternalError(f"generated {name} does not parse back with sqlglot: "
-                                + "; ".join(problems))
+            raise InternalError(
+                f"generated {name} does not parse back with sqlglot: " + "; ".join(problems)
+            )
     return files
 
 
@@ -148,8 +158,9 @@ def compile_project(root: Path, *, check: bool = False) -> CompileOutcome:
     return CompileOutcome(compiled, comparison, False)
 
 
-def explain(root: Path, task_name: str | None = None, start: datetime | None = None,
-            count: int = 5) -> tuple[list[dict[str, Any]], Compiled]:
+def explain(
+    root: Path, task_name: str | None = None, start: datetime | None = None, count: int = 5
+) -> tuple[list[dict[str, Any]], Compiled]:
     """Per task: classification, reasons, executor, schedules in words and next runs."""
     compiled = compile_specs(root)
     plan = compiled.plan
@@ -171,23 +182,27 @@ def explain(root: Path, task_name: str | None = None, start: datetime | None = N
         for ts, sv in zip(c.task.schedules, view.schedules, strict=True):
             executor_target = target if view.executor == "pg_cron" else sched.OBAN
             runs = sched.next_runs(ts.schedule.meaning, moment, zone, count, executor_target)
-            schedules.append({
-                "schedule": sv.text,
-                "emitted": sv.emitted,
-                "job": sv.job,
-                "words": sv.words,
-                "next_runs": [r.local.isoformat() for r in runs],
-                "notes": sorted({r.note for r in runs if r.note}),
-            })
-        tasks.append({
-            "name": view.name,
-            "spec": view.path,
-            "description": view.description,
-            "classification": view.classification,
-            "executor": view.executor,
-            "enabled": view.enabled,
-            "timezone": view.timezone,
-            "reasons": list(view.reasons),
-            "schedules": schedules,
-        })
+            schedules.append(
+                {
+                    "schedule": sv.text,
+                    "emitted": sv.emitted,
+                    "job": sv.job,
+                    "words": sv.words,
+                    "next_runs": [r.local.isoformat() for r in runs],
+                    "notes": sorted({r.note for r in runs if r.note}),
+                }
+            )
+        tasks.append(
+            {
+                "name": view.name,
+                "spec": view.path,
+                "description": view.description,
+                "classification": view.classification,
+                "executor": view.executor,
+                "enabled": view.enabled,
+                "timezone": view.timezone,
+                "reasons": list(view.reasons),
+                "schedules": schedules,
+            }
+        )
     return tasks, compiled

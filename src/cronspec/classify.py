@@ -52,46 +52,76 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
     if task.sql is not None:
         analysis = analyze(task.sql)
         for finding in analysis.errors:
-            diags.append(error(finding.code, finding.message,
-                               task.body_span(finding.line, finding.col)))
+            diags.append(
+                error(finding.code, finding.message, task.body_span(finding.line, finding.col))
+            )
         if analysis.errors:
             return None, diags
         for finding in analysis.outside:
-            blockers.append(f"reaches outside the database: {finding.message} "
-                            f"(SQL line {finding.line})")
+            blockers.append(
+                f"reaches outside the database: {finding.message} (SQL line {finding.line})"
+            )
         kinds = ", ".join(s.keyword for s in analysis.statements)
         count = len(analysis.statements)
         if not blockers:
-            reasons.append(f"pure SQL: {count} statement{'s' if count != 1 else ''} ({kinds}), "
-                           "parsed with sqlglot, nothing outside the database")
+            reasons.append(
+                f"pure SQL: {count} statement{'s' if count != 1 else ''} ({kinds}), "
+                "parsed with sqlglot, nothing outside the database"
+            )
             if analysis.standalone:
                 reasons.append(analysis.standalone)
     eligible = not blockers
     reasons = blockers + reasons
     if task.executor == "pg_cron" and not eligible:
-        diags.append(error("X501", "`executor: pg_cron` but the task is app-bound: "
-                                   + "; ".join(blockers), task.span("executor")))
+        diags.append(
+            error(
+                "X501",
+                "`executor: pg_cron` but the task is app-bound: " + "; ".join(blockers),
+                task.span("executor"),
+            )
+        )
         return None, diags
     executor: Literal["pg_cron", "oban"] = "pg_cron" if eligible else "oban"
     if task.executor == "oban":
         executor = "oban"
         if eligible:
-            diags.append(warning("X502", "`executor: oban` on a SQL-eligible task: it could move "
-                                         "to pg_cron (`executor: auto`)", task.span("executor")))
+            diags.append(
+                warning(
+                    "X502",
+                    "`executor: oban` on a SQL-eligible task: it could move "
+                    "to pg_cron (`executor: auto`)",
+                    task.span("executor"),
+                )
+            )
             reasons.append("executor: oban was chosen in the spec, though it could run on pg_cron")
     elif eligible:
         reasons.append("executor: auto sends SQL-eligible tasks to pg_cron")
     else:
         reasons.append("executor: auto sends app-bound tasks to Oban")
     if executor == "oban" and task.worker is None:
-        diags.append(error("X503", "this task runs on Oban, which needs `worker:` naming the "
-                                   "Oban worker that runs it", task.span("kind")))
+        diags.append(
+            error(
+                "X503",
+                "this task runs on Oban, which needs `worker:` naming the Oban worker that runs it",
+                task.span("kind"),
+            )
+        )
         return None, diags
-    if (executor == "pg_cron" and analysis is not None and analysis.standalone
-            and any(isinstance(s.schedule.meaning, Startup) for s in task.schedules)):
+    if (
+        executor == "pg_cron"
+        and analysis is not None
+        and analysis.standalone
+        and any(isinstance(s.schedule.meaning, Startup) for s in task.schedules)
+    ):
         startup = next(s for s in task.schedules if isinstance(s.schedule.meaning, Startup))
-        diags.append(error("Q406", "@startup runs inside the migration's transaction, where "
-                                   f"{analysis.statements[0].keyword} cannot run; schedule it "
-                                   "with cron fields instead", startup.span))
+        diags.append(
+            error(
+                "Q406",
+                "@startup runs inside the migration's transaction, where "
+                f"{analysis.statements[0].keyword} cannot run; schedule it "
+                "with cron fields instead",
+                startup.span,
+            )
+        )
         return None, diags
     return Classified(task, eligible, executor, tuple(reasons), analysis), diags

@@ -38,18 +38,24 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def formats(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--format", choices=("text", "json", "github"), default="text",
-                       help="diagnostics format (default: text)")
+        p.add_argument(
+            "--format",
+            choices=("text", "json", "github"),
+            default="text",
+            help="diagnostics format (default: text)",
+        )
 
     p = sub.add_parser("compile", help="validate specs and write generated/")
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 with a diff when generated/ is stale")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff when generated/ is stale",
+    )
     formats(p)
     p = sub.add_parser("explain", help="classification, reasons and schedules per task")
     p.add_argument("task", nargs="?", help="one task (default: all)")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--from", dest="start", help="count next runs from this ISO time "
-                                                "(default: now)")
+    p.add_argument("--from", dest="start", help="count next runs from this ISO time (default: now)")
     p.add_argument("--count", type=int, default=5, help="next runs per schedule (default 5)")
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
     return parser
@@ -68,8 +74,9 @@ def _compile(args: argparse.Namespace) -> int:
 
     outcome = compile_project(Path(args.root), check=args.check)
     errors = has_errors(outcome.diagnostics)
-    _print_diagnostics(outcome.diagnostics, args.format,
-                       sys.stdout if args.format == "json" else sys.stderr)
+    _print_diagnostics(
+        outcome.diagnostics, args.format, sys.stdout if args.format == "json" else sys.stderr
+    )
     if errors:
         return EXIT_FINDINGS
     comparison = outcome.comparison
@@ -78,8 +85,10 @@ def _compile(args: argparse.Namespace) -> int:
         if comparison.stale:
             sys.stdout.write(comparison.diff)
             names = [*comparison.changed, *comparison.missing, *comparison.extra]
-            sys.stderr.write(f"cronspec: generated/ is stale ({', '.join(names)}); run "
-                             "`cronspec compile` and commit the result\n")
+            sys.stderr.write(
+                f"cronspec: generated/ is stale ({', '.join(names)}); run "
+                "`cronspec compile` and commit the result\n"
+            )
             return EXIT_FINDINGS
         return EXIT_OK
     if outcome.wrote:
@@ -113,16 +122,16 @@ def _explain(args: argparse.Namespace) -> int:
         return EXIT_OK
     for task in tasks:
         state = "" if task["enabled"] else " (disabled)"
-        sys.stdout.write(f"{task['name']}: {task['classification']} -> "
-                         f"{task['executor']}{state}\n")
+        sys.stdout.write(f"{task['name']}: {task['classification']} -> {task['executor']}{state}\n")
         for reason in task["reasons"]:
             sys.stdout.write(f"  because {reason}\n")
         for s in task["schedules"]:
             emitted = f" [{s['emitted']}]" if s["emitted"] and s["emitted"] != s["schedule"] else ""
             sys.stdout.write(f"  {s['schedule']}{emitted}: {s['words']}\n")
             if s["next_runs"]:
-                sys.stdout.write(f"    next ({task['timezone']}): "
-                                 + ", ".join(s["next_runs"]) + "\n")
+                sys.stdout.write(
+                    f"    next ({task['timezone']}): " + ", ".join(s["next_runs"]) + "\n"
+                )
             for note in s["notes"]:
                 sys.stdout.write(f"    note: {note}\n")
     return EXIT_OK
@@ -152,8 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug or a broken environment: one line, exit 2
         from .api import InternalError
 
-        kind = "internal error (a cronspec bug)" if isinstance(
-            exc, InternalError | AssertionError) else "error"
+        kind = (
+            "internal error (a cronspec bug)"
+            if isinstance(exc, InternalError | AssertionError)
+            else "error"
+        )
         sys.stderr.write(f"cronspec: {kind}: {type(exc).__name__}: {exc}\n")
         return EXIT_ERROR
 

@@ -48,13 +48,16 @@ def _generated_by_us(path: Path) -> bool:
 def _on_disk(out_dir: Path) -> dict[str, Path]:
     if not out_dir.is_dir():
         return {}
-    return {p.name: p for p in sorted(out_dir.iterdir()) if p.is_file()
-            and not p.name.startswith(".")}
+    return {
+        p.name: p for p in sorted(out_dir.iterdir()) if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def compare(out_dir: Path, files: Mapping[str, str], label: str) -> Comparison:
     existing = _on_disk(out_dir)
-    changed, missing, diff = [], [], []
+    changed: list[str] = []
+    missing: list[str] = []
+    diff: list[str] = []
     for name in sorted(files):
         new = files[name]
         path = existing.get(name)
@@ -66,9 +69,14 @@ def compare(out_dir: Path, files: Mapping[str, str], label: str) -> Comparison:
             if old == new:
                 continue
             changed.append(name)
-        diff.extend(difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True),
-            fromfile=f"a/{label}/{name}" if path else "/dev/null", tofile=f"b/{label}/{name}"))
+        diff.extend(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                fromfile=f"a/{label}/{name}" if path else "/dev/null",
+                tofile=f"b/{label}/{name}",
+            )
+        )
     extra = [n for n, p in existing.items() if n not in files and _generated_by_us(p)]
     for name in extra:
         diff.append(f"Only in {label}: {name} (no longer generated)\n")
@@ -127,8 +135,11 @@ def write(out_dir: Path, files: Mapping[str, str], comparison: Comparison) -> No
         if not out_dir.exists():
             os.rename(staging, out_dir)
             return
-        if out_dir.is_dir() and not any(p.is_dir() for p in out_dir.iterdir()) and _exchange(
-                staging, out_dir):
+        if (
+            out_dir.is_dir()
+            and not any(p.is_dir() for p in out_dir.iterdir())
+            and _exchange(staging, out_dir)
+        ):
             return
         # Fallback: replace file by file (each replacement is atomic on its own).
         for name in (*comparison.changed, *comparison.missing):

@@ -18,8 +18,22 @@ from .classify import Classified
 from .diagnostics import Diagnostic, error
 from .spec import ProjectConfig
 
-UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Universal", "Zulu",
-             "Etc/Universal", "Etc/Zulu", "Etc/GMT+0", "Etc/GMT-0", "Etc/GMT0", "GMT0")
+UTC_NAMES = (
+    "UTC",
+    "Etc/UTC",
+    "GMT",
+    "Etc/GMT",
+    "UCT",
+    "Etc/UCT",
+    "Universal",
+    "Zulu",
+    "Etc/Universal",
+    "Etc/Zulu",
+    "Etc/GMT+0",
+    "Etc/GMT-0",
+    "Etc/GMT0",
+    "GMT0",
+)
 HISTORY_JOB = "cronspec:purge-run-history"
 HISTORY_SCHEDULE = "17 3 * * *"
 _INTERVAL = re.compile(r"^[1-9][0-9]{0,4} (minute|hour|day|week|month)s?$")
@@ -121,34 +135,46 @@ def _oban_opts(c: Classified) -> tuple[tuple[str, Any], ...]:
     return tuple(opts)
 
 
-def _pg_schedule(c: Classified, ts: sched.Schedule, target: sched.Target, config: ProjectConfig,
-                 ) -> tuple[sched.Schedule | None, str | None]:
+def _pg_schedule(
+    c: Classified,
+    ts: sched.Schedule,
+    target: sched.Target,
+    config: ProjectConfig,
+) -> tuple[sched.Schedule | None, str | None]:
     """The schedule pg_cron should get (shifted to UTC where 1.4 needs it) or why not."""
     zone = c.task.timezone
     if target.timezone_setting:
         if zone != config.timezone and not (is_utc(zone) and is_utc(config.timezone)):
-            return None, (f"pg_cron runs every job in one zone (`cron.timezone`, the project's "
-                          f"`{config.timezone}`); this task asks for `{zone}`; drop its "
-                          "`timezone` or run it on Oban")
+            return None, (
+                f"pg_cron runs every job in one zone (`cron.timezone`, the project's "
+                f"`{config.timezone}`); this task asks for `{zone}`; drop its "
+                "`timezone` or run it on Oban"
+            )
         return ts, None
     if is_utc(zone):
         return ts, None
     offset = sched.fixed_offset(ZoneInfo(zone))
     if offset is None:
-        return None, (f"pg_cron {target.version} ignores `cron.timezone` and runs every job in "
-                      f"GMT, and `{zone}` has daylight-saving changes, so no UTC schedule means "
-                      "the same all year; use UTC times, or set `[pg_cron] version = \"1.5\"` "
-                      "(or later) if the server runs it")
+        return None, (
+            f"pg_cron {target.version} ignores `cron.timezone` and runs every job in "
+            f"GMT, and `{zone}` has daylight-saving changes, so no UTC schedule means "
+            'the same all year; use UTC times, or set `[pg_cron] version = "1.5"` '
+            "(or later) if the server runs it"
+        )
     shifted = sched.shift_to_utc(ts, offset)
     if shifted is None:
-        return None, (f"pg_cron {target.version} runs every job in GMT; moving this schedule "
-                      f"from `{zone}` to UTC crosses midnight, which would change its days; "
-                      "write it in UTC")
+        return None, (
+            f"pg_cron {target.version} runs every job in GMT; moving this schedule "
+            f"from `{zone}` to UTC crosses midnight, which would change its days; "
+            "write it in UTC"
+        )
     return shifted, None
 
 
-def build_plan(classified: list[Classified], config: ProjectConfig,
-               ) -> tuple[Plan | None, list[Diagnostic]]:
+def build_plan(
+    classified: list[Classified],
+    config: ProjectConfig,
+) -> tuple[Plan | None, list[Diagnostic]]:
     target = sched.pg_cron(config.pg_cron.version)
     diags: list[Diagnostic] = []
     jobs: list[PgJob] = []
@@ -168,15 +194,24 @@ def build_plan(classified: list[Classified], config: ProjectConfig,
             if c.standalone:
                 command = c.analysis.statements[0].text
             else:
-                procedures.append(PgProcedure(schema, task.name, task.sql,
-                                              c.analysis.fingerprint, task.name, task.path))
+                procedures.append(
+                    PgProcedure(
+                        schema, task.name, task.sql, c.analysis.fingerprint, task.name, task.path
+                    )
+                )
                 command = procedure_command(schema, task.name)
-        elif task.timezone != config.timezone and not (is_utc(task.timezone)
-                                                       and is_utc(config.timezone)):
-            diags.append(error("C306", f"Oban's cron zone is plugin-wide (the project's "
-                                       f"`{config.timezone}`); this task asks for "
-                                       f"`{task.timezone}`; drop its `timezone`",
-                               task.span("timezone")))
+        elif task.timezone != config.timezone and not (
+            is_utc(task.timezone) and is_utc(config.timezone)
+        ):
+            diags.append(
+                error(
+                    "C306",
+                    f"Oban's cron zone is plugin-wide (the project's "
+                    f"`{config.timezone}`); this task asks for "
+                    f"`{task.timezone}`; drop its `timezone`",
+                    task.span("timezone"),
+                )
+            )
             continue
         schedule_views: list[ScheduleView] = []
         job_number = 0
@@ -185,13 +220,17 @@ def build_plan(classified: list[Classified], config: ProjectConfig,
             if isinstance(meaning, sched.Startup):
                 if c.executor == "pg_cron" and task.enabled:
                     assert command is not None
-                    startup.append(PgJob("@startup", "@startup", command, True, task.name,
-                                         task.path))
+                    startup.append(
+                        PgJob("@startup", "@startup", command, True, task.name, task.path)
+                    )
                 elif task.enabled:
                     assert task.worker is not None
                     oban.append(ObanJob(None, task.worker, _oban_opts(c), task.name))
-                schedule_views.append(ScheduleView(ts.schedule.text.strip(), None,
-                                                   sched.describe(ts.schedule), None, ()))
+                schedule_views.append(
+                    ScheduleView(
+                        ts.schedule.text.strip(), None, sched.describe(ts.schedule), None, ()
+                    )
+                )
                 continue
             problem = sched.check_target(ts.schedule, executor_target)
             emit_schedule: sched.Schedule | None = ts.schedule
@@ -206,8 +245,10 @@ def build_plan(classified: list[Classified], config: ProjectConfig,
             text = sched.emit(emit_schedule, executor_target)
             reread = sched.reparse(text, executor_target)
             if not sched.same_meaning(reread, emit_schedule.meaning):
-                raise AssertionError(f"bug: emitted `{text}` means something else on "
-                                     f"{executor_target.label} than `{ts.schedule.text}`")
+                raise AssertionError(
+                    f"bug: emitted `{text}` means something else on "
+                    f"{executor_target.label} than `{ts.schedule.text}`"
+                )
             job_number += 1
             jobname = None
             if c.executor == "pg_cron":
@@ -217,29 +258,70 @@ def build_plan(classified: list[Classified], config: ProjectConfig,
             elif task.enabled:
                 assert task.worker is not None
                 oban.append(ObanJob(text, task.worker, _oban_opts(c), task.name))
-            runs = sched.next_runs(ts.schedule.meaning, start, ZoneInfo(task.timezone),
-                                   config.report.next_runs, executor_target)
-            schedule_views.append(ScheduleView(ts.schedule.text.strip(), text,
-                                               sched.describe(ts.schedule), jobname, tuple(runs)))
-        views.append(TaskView(task.name, task.path, task.description, c.classification,
-                              c.executor, c.reasons, task.enabled, task.timezone,
-                              tuple(schedule_views)))
+            runs = sched.next_runs(
+                ts.schedule.meaning,
+                start,
+                ZoneInfo(task.timezone),
+                config.report.next_runs,
+                executor_target,
+            )
+            schedule_views.append(
+                ScheduleView(
+                    ts.schedule.text.strip(),
+                    text,
+                    sched.describe(ts.schedule),
+                    jobname,
+                    tuple(runs),
+                )
+            )
+        views.append(
+            TaskView(
+                task.name,
+                task.path,
+                task.description,
+                c.classification,
+                c.executor,
+                c.reasons,
+                task.enabled,
+                task.timezone,
+                tuple(schedule_views),
+            )
+        )
     if config.pg_cron.keep_history is not None:
         keep = config.pg_cron.keep_history
         if not _INTERVAL.match(keep):
-            diags.append(error("T602", f"`keep_history = \"{keep}\"` is not an interval like "
-                                       "\"7 days\" (minutes, hours, days, weeks or months)",
-                               config_span(config)))
+            diags.append(
+                error(
+                    "T602",
+                    f'`keep_history = "{keep}"` is not an interval like '
+                    '"7 days" (minutes, hours, days, weeks or months)',
+                    config_span(config),
+                )
+            )
         else:
-            jobs.append(PgJob(HISTORY_JOB, HISTORY_SCHEDULE,
-                              "DELETE FROM cron.job_run_details WHERE end_time < now() - "
-                              f"interval '{keep}'", True, HISTORY_JOB, "cronspec.toml"))
+            jobs.append(
+                PgJob(
+                    HISTORY_JOB,
+                    HISTORY_SCHEDULE,
+                    f"DELETE FROM cron.job_run_details WHERE end_time < now() - interval '{keep}'",
+                    True,
+                    HISTORY_JOB,
+                    "cronspec.toml",
+                )
+            )
     diags.extend(_job_name_checks(jobs, target, classified))
     if any(d.is_error for d in diags):
         return None, diags
-    plan = Plan(config, pg_zone, tuple(sorted(jobs, key=lambda j: j.jobname)),
-                tuple(sorted(procedures, key=lambda p: p.name)), tuple(startup),
-                oban_zone(config.timezone), tuple(oban), tuple(views))
+    plan = Plan(
+        config,
+        pg_zone,
+        tuple(sorted(jobs, key=lambda j: j.jobname)),
+        tuple(sorted(procedures, key=lambda p: p.name)),
+        tuple(startup),
+        oban_zone(config.timezone),
+        tuple(oban),
+        tuple(views),
+    )
     return plan, diags
 
 
@@ -249,8 +331,9 @@ def config_span(config: ProjectConfig) -> Any:
     return Span("cronspec.toml", 1, 1)
 
 
-def _job_name_checks(jobs: list[PgJob], target: sched.Target,
-                     classified: list[Classified]) -> list[Diagnostic]:
+def _job_name_checks(
+    jobs: list[PgJob], target: sched.Target, classified: list[Classified]
+) -> list[Diagnostic]:
     if target.version >= "1.5":
         return []
     spans = {c.task.name: c.task.span("name") for c in classified}
@@ -262,14 +345,26 @@ def _job_name_checks(jobs: list[PgJob], target: sched.Target,
         if span is None:
             continue
         if len(encoded) > 63:
-            diags.append(error("C307", f"pg_cron {target.version} cuts job names to 63 bytes; "
-                                       f"`{job.jobname}` is {len(encoded)}; shorten the task "
-                                       "name", span))
+            diags.append(
+                error(
+                    "C307",
+                    f"pg_cron {target.version} cuts job names to 63 bytes; "
+                    f"`{job.jobname}` is {len(encoded)}; shorten the task "
+                    "name",
+                    span,
+                )
+            )
         cut = encoded[:63]
         if cut in seen and seen[cut] != job.jobname:
-            diags.append(error("C307", f"jobs `{seen[cut]}` and `{job.jobname}` become one job "
-                                       f"on pg_cron {target.version}, which keeps 63 bytes of "
-                                       "a name", span))
+            diags.append(
+                error(
+                    "C307",
+                    f"jobs `{seen[cut]}` and `{job.jobname}` become one job "
+                    f"on pg_cron {target.version}, which keeps 63 bytes of "
+                    "a name",
+                    span,
+                )
+            )
         seen.setdefault(cut, job.jobname)
     return diags
 

@@ -106,21 +106,30 @@ def decode(path: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
         ]
     if raw.startswith(b"\xef\xbb\xbf"):
         return None, [
-            error("Y107", "file starts with a byte-order mark; save it as UTF-8 without BOM",
-                  Span(path, 1, 1))
+            error(
+                "Y107",
+                "file starts with a byte-order mark; save it as UTF-8 without BOM",
+                Span(path, 1, 1),
+            )
         ]
     nul = raw.find(b"\0")
     if nul >= 0:
-        line, col = _line_col(raw[:nul].decode("utf-8", "replace"), nul)
-        return None, [error("Y108", "file contains a NUL byte; specs are text", Span(path, line, col))]
+        prefix = raw[:nul].decode("utf-8", "replace")
+        line, col = _line_col(prefix, len(prefix))
+        return None, [
+            error("Y108", "file contains a NUL byte; specs are text", Span(path, line, col))
+        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         prefix = raw[: exc.start].decode("utf-8", "replace")
         line, col = _line_col(prefix, len(prefix))
         return None, [
-            error("Y106", f"invalid UTF-8 byte 0x{raw[exc.start]:02x}; specs must be UTF-8",
-                  Span(path, line, col))
+            error(
+                "Y106",
+                f"invalid UTF-8 byte 0x{raw[exc.start]:02x}; specs must be UTF-8",
+                Span(path, line, col),
+            )
         ]
     return text.replace("\r\n", "\n").replace("\r", "\n"), []
 
@@ -135,18 +144,22 @@ def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic
     problem = exc.problem or "invalid YAML"
     lines = text.split("\n")
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    if ("alias" in problem or "anchor" in problem) and _CRON_LIKE.match(source_line):
+    star = _CRON_LIKE.match(source_line)
+    if star:
         return error(
             "Y112",
             "a value starting with `*` is read by YAML as an alias; quote the cron expression, "
             'e.g. schedule: "*/5 * * * *"',
-            Span(path, line, col),
+            Span(path, line, star.end()),
         )
     if "expected a single document" in problem or (
         exc.context and "expected a single document" in exc.context
     ):
-        return error("Y105", "file holds more than one YAML document; one task per file",
-                     Span(path, line, col))
+        return error(
+            "Y105",
+            "file holds more than one YAML document; one task per file",
+            Span(path, line, col),
+        )
     return error("Y101", f"invalid YAML: {problem}", Span(path, line, col))
 
 
@@ -168,12 +181,20 @@ class _Builder:
 
     def build(self, node: yaml.Node, loc: Path, depth: int) -> Any:
         if id(node) in self.seen:
-            raise _Abort(error("Y103", "YAML anchors and aliases are not allowed in specs",
-                               Span(self.path, *_pos(node))))
+            raise _Abort(
+                error(
+                    "Y103",
+                    "YAML anchors and aliases are not allowed in specs",
+                    Span(self.path, *_pos(node)),
+                )
+            )
         self.seen.add(id(node))
         if depth > MAX_DEPTH:
-            raise _Abort(error("Y110", f"nesting deeper than {MAX_DEPTH} levels",
-                               Span(self.path, *_pos(node))))
+            raise _Abort(
+                error(
+                    "Y110", f"nesting deeper than {MAX_DEPTH} levels", Span(self.path, *_pos(node))
+                )
+            )
         self.source.values[loc] = _pos(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc, depth)
@@ -187,28 +208,41 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            raise _Abort(error("Y101", f"invalid YAML value: {exc}",
-                               Span(self.path, *_pos(node)))) from None
+            raise _Abort(
+                error("Y101", f"invalid YAML value: {exc}", Span(self.path, *_pos(node)))
+            ) from None
 
     def _mapping(self, node: yaml.MappingNode, loc: Path, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _Abort(error("Y103", "YAML merge keys (`<<`) are not allowed in specs",
-                                   Span(self.path, *_pos(key_node))))
+                raise _Abort(
+                    error(
+                        "Y103",
+                        "YAML merge keys (`<<`) are not allowed in specs",
+                        Span(self.path, *_pos(key_node)),
+                    )
+                )
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise _Abort(error("Y113", "mapping keys must be plain strings",
-                                   Span(self.path, *_pos(key_node))))
+                raise _Abort(
+                    error(
+                        "Y113",
+                        "mapping keys must be plain strings",
+                        Span(self.path, *_pos(key_node)),
+                    )
+                )
             key = key_node.value
             line, col = _pos(key_node)
             if key in out:
-                raise _Abort(error(
-                    "Y102",
-                    f"duplicate key `{key}` (first at line {first_line[key]}); "
-                    "YAML would silently keep the last one",
-                    Span(self.path, line, col),
-                ))
+                raise _Abort(
+                    error(
+                        "Y102",
+                        f"duplicate key `{key}` (first at line {first_line[key]}); "
+                        "YAML would silently keep the last one",
+                        Span(self.path, line, col),
+                    )
+                )
             first_line[key] = line
             self.source.keys[(*loc, key)] = (line, col)
             out[key] = self.build(value_node, (*loc, key), depth + 1)
@@ -227,11 +261,19 @@ def parse_document(path: str, raw: bytes) -> tuple[Document | None, list[Diagnos
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         return None, [error("Y101", f"invalid YAML: {exc}", Span(path, 1, 1))]
     if node is None:
-        return None, [error("Y104", "file is empty; a spec needs at least name, description, "
-                                    "kind and schedule", Span(path))]
+        return None, [
+            error(
+                "Y104",
+                "file is empty; a spec needs at least name, description, kind and schedule",
+                Span(path),
+            )
+        ]
     if not isinstance(node, yaml.MappingNode):
-        return None, [error("Y111", "a spec must be a YAML mapping of keys to values",
-                            Span(path, *_pos(node)))]
+        return None, [
+            error(
+                "Y111", "a spec must be a YAML mapping of keys to values", Span(path, *_pos(node))
+            )
+        ]
     builder = _Builder(path)
     try:
         data = builder.build(node, (), 0)

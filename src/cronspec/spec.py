@@ -18,9 +18,7 @@ MAX_NAME = 63
 
 
 # Capabilities only the application has; any of them makes a task app-bound.
-Need = Literal[
-    "ml", "file_io", "shell", "network", "app_state", "external_tool", "app_validation"
-]
+Need = Literal["ml", "file_io", "shell", "network", "app_state", "external_tool", "app_validation"]
 
 NEED_WHY: dict[str, str] = {
     "ml": "runs a machine-learning model (embeddings, inference)",
@@ -113,8 +111,8 @@ class TaskSpec(BaseModel):
         description="Oban job args: a mapping of JSON-compatible values.",
         examples=[{"mode": "full"}],
     )
-    queue: Annotated[str, StringConstraints(pattern=QUEUE_PATTERN, max_length=100)] | None = (
-        Field(default=None, description="Oban queue name.", examples=["maintenance"])
+    queue: Annotated[str, StringConstraints(pattern=QUEUE_PATTERN, max_length=100)] | None = Field(
+        default=None, description="Oban queue name.", examples=["maintenance"]
     )
     priority: Annotated[int, Field(ge=0, le=9)] | None = Field(
         default=None, description="Oban priority, 0 (highest) to 9."

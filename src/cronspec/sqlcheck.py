@@ -17,32 +17,72 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is expected
 
 # Functions that reach outside the database: server files, programs, other servers.
 OUTSIDE_FUNCTIONS = {
     **dict.fromkeys(
-        ("pg_read_file", "pg_read_binary_file", "pg_stat_file", "pg_ls_dir", "pg_ls_logdir",
-         "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir", "pg_ls_logicalsnapdir",
-         "pg_ls_logicalmapdir", "pg_ls_replslotdir", "pg_logdir_ls"),
-        "reads the server's file system"),
-    **dict.fromkeys(("pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_file_sync"),
-                    "writes the server's file system"),
+        (
+            "pg_read_file",
+            "pg_read_binary_file",
+            "pg_stat_file",
+            "pg_ls_dir",
+            "pg_ls_logdir",
+            "pg_ls_waldir",
+            "pg_ls_tmpdir",
+            "pg_ls_archive_statusdir",
+            "pg_ls_logicalsnapdir",
+            "pg_ls_logicalmapdir",
+            "pg_ls_replslotdir",
+            "pg_logdir_ls",
+        ),
+        "reads the server's file system",
+    ),
+    **dict.fromkeys(
+        ("pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_file_sync"),
+        "writes the server's file system",
+    ),
     **dict.fromkeys(("lo_import", "lo_export"), "moves large objects to or from server files"),
     **dict.fromkeys(
-        ("dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query",
-         "dblink_open", "dblink_fetch", "dblink_get_result"),
-        "connects to another database server (dblink)"),
+        (
+            "dblink",
+            "dblink_exec",
+            "dblink_connect",
+            "dblink_connect_u",
+            "dblink_send_query",
+            "dblink_open",
+            "dblink_fetch",
+            "dblink_get_result",
+        ),
+        "connects to another database server (dblink)",
+    ),
     **dict.fromkeys(
-        ("http", "http_get", "http_post", "http_put", "http_patch", "http_delete", "http_head",
-         "http_request"),
-        "makes HTTP requests"),
+        (
+            "http",
+            "http_get",
+            "http_post",
+            "http_put",
+            "http_patch",
+            "http_delete",
+            "http_head",
+            "http_request",
+        ),
+        "makes HTTP requests",
+    ),
 }
 
-TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT",
-                       "RELEASE"}
+TRANSACTION_CONTROL = {
+    "BEGIN",
+    "START",
+    "COMMIT",
+    "END",
+    "ROLLBACK",
+    "ABORT",
+    "SAVEPOINT",
+    "RELEASE",
+}
 
 
 @dataclass(frozen=True)
@@ -106,13 +146,20 @@ def _standalone_reason(words: list[str]) -> str | None:
         return "CREATE INDEX CONCURRENTLY"
     if head.startswith("DROP INDEX CONCURRENTLY"):
         return "DROP INDEX CONCURRENTLY"
-    if words[:1] == ["REINDEX"] and ("CONCURRENTLY" in words or (
-            len(words) > 1 and words[1] in {"SCHEMA", "DATABASE", "SYSTEM"})):
+    if words[:1] == ["REINDEX"] and (
+        "CONCURRENTLY" in words or (len(words) > 1 and words[1] in {"SCHEMA", "DATABASE", "SYSTEM"})
+    ):
         return "REINDEX " + ("CONCURRENTLY" if "CONCURRENTLY" in words else words[1])
     if words[:1] == ["CLUSTER"] and (len(words) == 1 or words[1:] == ["VERBOSE"]):
         return "CLUSTER without a table"
-    for prefix in ("CREATE DATABASE", "DROP DATABASE", "CREATE TABLESPACE", "DROP TABLESPACE",
-                   "ALTER SYSTEM", "DISCARD ALL"):
+    for prefix in (
+        "CREATE DATABASE",
+        "DROP DATABASE",
+        "CREATE TABLESPACE",
+        "DROP TABLESPACE",
+        "ALTER SYSTEM",
+        "DISCARD ALL",
+    ):
         if head.startswith(prefix):
             return prefix
     return None
@@ -131,8 +178,10 @@ def analyze(body: str) -> Analysis:
         tokens = _dialect().tokenize(body)
     except TokenError as exc:
         line, col = _line_col(body, _token_error_offset(body, exc))
-        message = "SQL does not tokenize: an unterminated quote, quoted identifier or " \
-                  "dollar-quoted string?"
+        message = (
+            "SQL does not tokenize: an unterminated quote, quoted identifier or "
+            "dollar-quoted string?"
+        )
         return Analysis((), (Finding("Q401", message, line, col),), (), None, "")
     groups = _split(tokens)
     if not groups:
@@ -145,18 +194,37 @@ def analyze(body: str) -> Analysis:
         text = body[start:end]
         line, col = _line_col(body, start)
         words = _words(text)
-        keyword = " ".join(words[:2]) if words[:1] in (["CREATE"], ["DROP"], ["ALTER"]) else (
-            words[0] if words else "?")
+        keyword = (
+            " ".join(words[:2])
+            if words[:1] in (["CREATE"], ["DROP"], ["ALTER"])
+            else (words[0] if words else "?")
+        )
         statements.append(Statement(keyword, text, line, col))
-        if words[:1] and words[0] in TRANSACTION_CONTROL or words[:2] == ["PREPARE",
-                                                                            "TRANSACTION"]:
-            errors.append(Finding("Q403", f"transaction control (`{words[0]}`) is not allowed: "
-                                          "each job runs in its own transaction", line, col))
+        if (words[:1] and words[0] in TRANSACTION_CONTROL) or words[:2] == [
+            "PREPARE",
+            "TRANSACTION",
+        ]:
+            errors.append(
+                Finding(
+                    "Q403",
+                    f"transaction control (`{words[0]}`) is not allowed: "
+                    "each job runs in its own transaction",
+                    line,
+                    col,
+                )
+            )
             continue
         if words[:1] == ["DO"]:
-            errors.append(Finding("Q407", "DO blocks cannot be checked by cronspec; move the "
-                                          "code into a function created by your schema "
-                                          "migrations and call it", line, col))
+            errors.append(
+                Finding(
+                    "Q407",
+                    "DO blocks cannot be checked by cronspec; move the "
+                    "code into a function created by your schema "
+                    "migrations and call it",
+                    line,
+                    col,
+                )
+            )
             continue
         outside.extend(_outside(body, group, text, words, line, col))
     if not errors:
@@ -165,40 +233,64 @@ def analyze(body: str) -> Analysis:
         except ParseError as exc:
             detail = exc.errors[0] if exc.errors else {}
             description = str(detail.get("description", exc)).split(". Line")[0]
-            errors.append(Finding("Q401", f"SQL does not parse: {_short_text(description)}",
-                                  int(detail.get("line") or 1), int(detail.get("col") or 1)))
+            # sqlglot reports where the offending token ends; point at where it starts
+            width = len(str(detail.get("highlight") or "")) or 1
+            column = max(int(detail.get("col") or 1) - width + 1, 1)
+            message = f"SQL does not parse: {_short_text(description)}"
+            errors.append(Finding("Q401", message, int(detail.get("line") or 1), column))
     standalone = None
     for statement in statements:
         reason = _standalone_reason(_words(statement.text))
         if reason is None:
             continue
         if len(statements) > 1:
-            errors.append(Finding(
-                "Q404",
-                f"{reason} cannot run inside a transaction block or procedure, so it must be "
-                "the task's only statement; move it to a task of its own",
-                statement.line, statement.col))
+            errors.append(
+                Finding(
+                    "Q404",
+                    f"{reason} cannot run inside a transaction block or procedure, so it must be "
+                    "the task's only statement; move it to a task of its own",
+                    statement.line,
+                    statement.col,
+                )
+            )
         else:
-            standalone = (f"{reason} cannot run inside a transaction or procedure: scheduled as "
-                          "the job's only statement, with no wrapper procedure")
-    return Analysis(tuple(statements), tuple(errors), tuple(outside), standalone,
-                    fingerprint_tokens(tokens))
+            standalone = (
+                f"{reason} cannot run inside a transaction or procedure: scheduled as "
+                "the job's only statement, with no wrapper procedure"
+            )
+    return Analysis(
+        tuple(statements), tuple(errors), tuple(outside), standalone, fingerprint_tokens(tokens)
+    )
 
 
-def _outside(body: str, group: list[Token], text: str, words: list[str], line: int,
-             col: int) -> list[Finding]:
+def _outside(
+    body: str, group: list[Token], text: str, words: list[str], line: int, col: int
+) -> list[Finding]:
     found: list[Finding] = []
     if words[:1] == ["COPY"]:
         upper = " ".join(_words(text, 60))
         if " PROGRAM" in upper:
-            found.append(Finding("Q402", "COPY ... PROGRAM runs a program on the database server",
-                                 line, col))
+            found.append(
+                Finding("Q402", "COPY ... PROGRAM runs a program on the database server", line, col)
+            )
         elif re.search(r"\b(FROM|TO)\s+(STDIN|STDOUT)\b", upper):
-            found.append(Finding("Q402", "COPY to or from the client needs a client; a pg_cron "
-                                         "job has none", line, col))
+            found.append(
+                Finding(
+                    "Q402",
+                    "COPY to or from the client needs a client; a pg_cron job has none",
+                    line,
+                    col,
+                )
+            )
         else:
-            found.append(Finding("Q402", "COPY to or from a server file reaches the server's "
-                                         "file system", line, col))
+            found.append(
+                Finding(
+                    "Q402",
+                    "COPY to or from a server file reaches the server's file system",
+                    line,
+                    col,
+                )
+            )
     for index, token in enumerate(group):
         name = None
         if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and index + 1 < len(group):

@@ -93,9 +93,14 @@ def _expected(field: str) -> str:
     annotation = str(info.annotation)
     if field == "schedule":
         return "a string or a list of strings"
-    for word, text in (("list", "a list"), ("dict", "a mapping"), ("bool", "true or false"),
-                       ("int", "an integer"), ("str", "a string"), ("Literal", "one of the "
-                                                                               "allowed words")):
+    for word, text in (
+        ("list", "a list"),
+        ("dict", "a mapping"),
+        ("bool", "true or false"),
+        ("int", "an integer"),
+        ("str", "a string"),
+        ("Literal", "one of the allowed words"),
+    ):
         if word in annotation:
             return text
     return "another type"
@@ -109,15 +114,20 @@ def _schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]
         field = str(loc[0]) if loc else str(err["loc"][0]) if err["loc"] else ""
         if kind == "missing":
             name = str(err["loc"][0])
-            diag = error("S201", f"missing required key `{name}`: "
-                                 f"{TaskSpec.model_fields[name].description}",
-                         Span(doc.path, 1, 1))
+            diag = error(
+                "S201",
+                f"missing required key `{name}`: {TaskSpec.model_fields[name].description}",
+                Span(doc.path, 1, 1),
+            )
             loc = (name,)
         elif kind == "extra_forbidden":
             key = str(err["loc"][-1])
             close = difflib.get_close_matches(key, SPEC_FIELDS, n=1, cutoff=0.6)
-            hint = f"; did you mean `{close[0]}`?" if close else (
-                f"; known keys: {', '.join(SPEC_FIELDS)}")
+            hint = (
+                f"; did you mean `{close[0]}`?"
+                if close
+                else (f"; known keys: {', '.join(SPEC_FIELDS)}")
+            )
             loc = tuple(err["loc"])
             diag = error("S202", f"unknown key `{key}`{hint}", doc.source.span(loc, key=True))
         elif kind in _TYPE_WORDS or (kind.endswith("_type") and loc in doc.source.scalars):
@@ -127,8 +137,10 @@ def _schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]
             if kind == "literal_error":
                 message = f"`{field}` {message[0].lower()}{message[1:]}"
             elif kind == "string_pattern_mismatch" and field == "name":
-                message = ("`name` must be lowercase letters, digits, `-` and `_`, starting "
-                           "with a letter or digit")
+                message = (
+                    "`name` must be lowercase letters, digits, `-` and `_`, starting "
+                    "with a letter or digit"
+                )
             elif kind == "string_pattern_mismatch":
                 message = f"`{field}` has characters it cannot have: {message}"
             else:
@@ -169,8 +181,11 @@ def doc_value(doc: Document, loc: Path) -> Any:
 def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic | None:
     match = _CONTROL.search(value)
     if match:
-        return error("S209", f"{what} contains a control character (U+{ord(match.group()):04X})",
-                     doc.source.span(loc))
+        return error(
+            "S209",
+            f"{what} contains a control character (U+{ord(match.group()):04X})",
+            doc.source.span(loc),
+        )
     return None
 
 
@@ -186,8 +201,13 @@ def _check_args(doc: Document, value: Any, loc: Path) -> list[Diagnostic]:
         return [d for i, item in enumerate(value) for d in _check_args(doc, item, (*loc, i))]
     if value is None or isinstance(value, bool | int | float | str):
         return []
-    return [error("S203", f"`args` holds {type(value).__name__}, which is not JSON; quote it",
-                  doc.source.span(loc))]
+    return [
+        error(
+            "S203",
+            f"`args` holds {type(value).__name__}, which is not JSON; quote it",
+            doc.source.span(loc),
+        )
+    ]
 
 
 def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Diagnostic]]:
@@ -199,8 +219,14 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
     span = doc.source.span
     stem = PurePosixPath(doc.path).stem
     if spec.name != stem:
-        diags.append(error("S205", f"`name: {spec.name}` differs from the file name `{stem}`; "
-                                   "they must be equal (one task per file)", span(("name",))))
+        diags.append(
+            error(
+                "S205",
+                f"`name: {spec.name}` differs from the file name `{stem}`; "
+                "they must be equal (one task per file)",
+                span(("name",)),
+            )
+        )
     if "\n" in spec.description.strip():
         diags.append(error("S209", "`description` must be one line", span(("description",))))
     elif bad := _check_text(doc, ("description",), spec.description, "`description`"):
@@ -212,16 +238,25 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
             diags.append(bad)
         for key in APP_ONLY_FIELDS:
             if key in doc.data and key != "worker":
-                diags.append(error("S207", f"`{key}` applies to tasks run on Oban; a SQL task "
-                                           "has no Oban job options", span((key,), key=True)))
+                diags.append(
+                    error(
+                        "S207",
+                        f"`{key}` applies to tasks run on Oban; a SQL task has no Oban job options",
+                        span((key,), key=True),
+                    )
+                )
     else:
         for key in SQL_ONLY_FIELDS:
             if key in doc.data:
-                diags.append(error("S207", f"`{key}` applies to `kind: sql` only",
-                                   span((key,), key=True)))
+                diags.append(
+                    error("S207", f"`{key}` applies to `kind: sql` only", span((key,), key=True))
+                )
         if spec.worker is None:
-            diags.append(error("S208", "`kind: app` needs `worker:` (the Oban worker module)",
-                               span(("kind",))))
+            diags.append(
+                error(
+                    "S208", "`kind: app` needs `worker:` (the Oban worker module)", span(("kind",))
+                )
+            )
     if len(set(spec.needs)) != len(spec.needs):
         diags.append(error("S204", "`needs` lists a capability twice", span(("needs",))))
     if spec.args is not None:
@@ -231,8 +266,14 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         where = span(("timezone",)) if spec.timezone else Span(doc.path, 1, 1)
-        diags.append(error("C306", f"unknown time zone `{zone_name}`; use an IANA name such as "
-                                   "`UTC` or `Europe/Berlin`", where))
+        diags.append(
+            error(
+                "C306",
+                f"unknown time zone `{zone_name}`; use an IANA name such as "
+                "`UTC` or `Europe/Berlin`",
+                where,
+            )
+        )
     schedules, schedule_diags = _schedules(doc, spec)
     diags.extend(schedule_diags)
     if any(d.is_error for d in diags):
@@ -256,8 +297,9 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         enabled=spec.enabled,
         timezone=zone_name,
         day_match=spec.day_match,
-        spans={str(k[0]): Span(doc.path, *pos) for k, pos in doc.source.keys.items()
-               if len(k) == 1},
+        spans={
+            str(k[0]): Span(doc.path, *pos) for k, pos in doc.source.keys.items() if len(k) == 1
+        },
     )
     return task, diags
 
@@ -272,13 +314,21 @@ def _normalize_body(body: str) -> str:
 
 def _schedules(doc: Document, spec: TaskSpec) -> tuple[tuple[TaskSchedule, ...], list[Diagnostic]]:
     texts = [spec.schedule] if isinstance(spec.schedule, str) else list(spec.schedule)
-    locs: list[Path] = [("schedule",)] if isinstance(spec.schedule, str) else [
-        ("schedule", i) for i in range(len(texts))]
+    locs: list[Path] = (
+        [("schedule",)]
+        if isinstance(spec.schedule, str)
+        else [("schedule", i) for i in range(len(texts))]
+    )
     diags: list[Diagnostic] = []
     out: list[TaskSchedule] = []
     if not texts:
-        return (), [error("C301", "`schedule` is an empty list; give at least one schedule",
-                          doc.source.span(("schedule",)))]
+        return (), [
+            error(
+                "C301",
+                "`schedule` is an empty list; give at least one schedule",
+                doc.source.span(("schedule",)),
+            )
+        ]
     seen: dict[sched.Meaning, str] = {}
     for text, loc in zip(texts, locs, strict=True):
         start = doc.source.span(loc)
@@ -287,20 +337,37 @@ def _schedules(doc: Document, spec: TaskSpec) -> tuple[tuple[TaskSchedule, ...],
         try:
             parsed = sched.parse(text, spec.day_match)
         except sched.ScheduleError as exc:
-            diags.append(error(exc.code, exc.message,
-                               Span(doc.path, start.line, start.col + quote + exc.column - 1)))
+            diags.append(
+                error(
+                    exc.code,
+                    exc.message,
+                    Span(doc.path, start.line, start.col + quote + exc.column - 1),
+                )
+            )
             continue
         key = parsed.meaning
+        where = Span(doc.path, start.line, start.col + quote)
         if key in seen:
-            diags.append(error("C308", f"`{text}` repeats `{seen[key]}`, which means the same",
-                               start))
+            diags.append(
+                error("C308", f"`{text}` repeats `{seen[key]}`, which means the same", where)
+            )
             continue
         seen[key] = text
-        out.append(TaskSchedule(parsed, Span(doc.path, start.line, start.col + quote)))
-    if spec.day_match is not None and not diags and not any(
+        out.append(TaskSchedule(parsed, where))
+    if (
+        spec.day_match is not None
+        and not diags
+        and not any(
             isinstance(s.schedule.meaning, sched.Cron) and s.schedule.meaning.restricted_days
-            for s in out):
-        diags.append(warning("C305", "`day_match` has no effect: no schedule of this task "
-                                     "restricts both day-of-month and day-of-week",
-                             doc.source.span(("day_match",))))
+            for s in out
+        )
+    ):
+        diags.append(
+            warning(
+                "C305",
+                "`day_match` has no effect: no schedule of this task "
+                "restricts both day-of-month and day-of-week",
+                doc.source.span(("day_match",)),
+            )
+        )
     return tuple(out), diags

@@ -35,8 +35,10 @@ def _summary(plan: Plan) -> list[str]:
     for task in plan.tasks:
         schedules = ", ".join(code(s.text) for s in task.schedules)
         executor = task.executor + ("" if task.enabled else " (disabled)")
-        lines.append(f"| [{md(task.name)}](#{task.name}) | {task.classification} | "
-                     f"{executor} | {schedules} |")
+        lines.append(
+            f"| [{md(task.name)}](#{task.name}) | {task.classification} | "
+            f"{executor} | {schedules} |"
+        )
     return lines
 
 
@@ -66,8 +68,10 @@ def _task(plan: Plan, task: TaskView) -> list[str]:
             for run in view.runs:
                 text = run.local.strftime("%Y-%m-%d %H:%M %a")
                 runs.append(text + (f" ({md(run.note)})" if run.note else ""))
-            lines.append(f"    - next runs ({task.timezone}, after {plan.config.report.from_}): "
-                         + "; ".join(runs))
+            lines.append(
+                f"    - next runs ({task.timezone}, after {plan.config.report.from_}): "
+                + "; ".join(runs)
+            )
     return lines
 
 
