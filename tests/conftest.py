@@ -53,10 +53,24 @@ BEGIN
   LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
   END LOOP;
+  -- pg_cron's extension lives in public: drop what is in public one by one, not the schema
+  FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS %s CASCADE',
+                   CASE WHEN (SELECT relkind FROM pg_class WHERE oid = r.name) = 'v' THEN 'VIEW'
+                        WHEN (SELECT relkind FROM pg_class WHERE oid = r.name) = 'm'
+                        THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name, p.prokind FROM pg_proc p
+           WHERE p.pronamespace = 'public'::regnamespace
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s %s CASCADE',
+                   CASE r.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'ROUTINE' END, r.name);
+  END LOOP;
 END $$;
-DROP SCHEMA public CASCADE;
-CREATE SCHEMA public;
-GRANT ALL ON SCHEMA public TO PUBLIC;
 """
 
 

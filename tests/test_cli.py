@@ -18,10 +18,12 @@ OUTPUTS = ["REPORT.md", "oban_crontab.exs", "pg_cron.sql", "pg_cron_rollback.sql
 
 
 def _two_tasks(project: Project) -> Path:
-    return project({
-        "seed.yaml": SQL_TASK.format(name="seed", schedule="0 1 * * *"),
-        "ingest.yaml": APP_TASK.format(name="ingest", schedule="@hourly"),
-    })
+    return project(
+        {
+            "seed.yaml": SQL_TASK.format(name="seed", schedule="0 1 * * *"),
+            "ingest.yaml": APP_TASK.format(name="ingest", schedule="@hourly"),
+        }
+    )
 
 
 def test_compile_writes_every_output_then_nothing(project: Project, cli: Cli) -> None:
@@ -90,22 +92,40 @@ def test_explain_json_gives_the_example_split(cli: Cli) -> None:
     code, out, _ = cli(ROOT, "explain", "--format", "json", "--from", "2026-03-01T00:00:00")
     assert code == 0
     tasks = {t["name"]: t for t in json.loads(out)["tasks"]}
-    sql = {"once-seed-work-plan", "weekly-populate-graph-deps", "daily-vacuum-analyze",
-           "daily-pagerank", "pattern-learning"}
-    app = {"knowledge-migration", "templates-data-load", "code-ingest", "rag-setup",
-           "template-sync", "template-embed", "cache-cleanup", "registry-sync", "database-backup"}
+    sql = {
+        "once-seed-work-plan",
+        "weekly-populate-graph-deps",
+        "daily-vacuum-analyze",
+        "daily-pagerank",
+        "pattern-learning",
+    }
+    app = {
+        "knowledge-migration",
+        "templates-data-load",
+        "code-ingest",
+        "rag-setup",
+        "template-sync",
+        "template-embed",
+        "cache-cleanup",
+        "registry-sync",
+        "database-backup",
+    }
     assert set(tasks) == sql | app
     for name in sql:
         assert (tasks[name]["classification"], tasks[name]["executor"]) == (
-            "sql-eligible", "pg_cron")
+            "sql-eligible",
+            "pg_cron",
+        )
     for name in app:
         assert (tasks[name]["classification"], tasks[name]["executor"]) == ("app-bound", "oban")
         assert any(r.startswith("needs ") for r in tasks[name]["reasons"])
     graph = tasks["weekly-populate-graph-deps"]
     assert [s["schedule"] for s in graph["schedules"]] == ["0 7 * * 0", "@startup"]
     assert graph["schedules"][0]["words"] == "at 07:00, on Sunday"
-    assert graph["schedules"][0]["next_runs"][:2] == ["2026-03-01T07:00:00+00:00",
-                                                      "2026-03-08T07:00:00+00:00"]
+    assert graph["schedules"][0]["next_runs"][:2] == [
+        "2026-03-01T07:00:00+00:00",
+        "2026-03-08T07:00:00+00:00",
+    ]
     vacuum = tasks["daily-vacuum-analyze"]
     assert any("no wrapper procedure" in r for r in vacuum["reasons"])
 
@@ -138,11 +158,17 @@ def test_help_and_version_do_not_import_the_compiler() -> None:
         "heavy = sorted(m for m in ('pydantic', 'sqlglot', 'yaml') if m in sys.modules)\n"
         "print(','.join(heavy) or 'none')\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     assert result.stdout.strip().splitlines()[-1] == "none"
-    version = subprocess.run([sys.executable, "-m", "cronspec", "--version"],
-                             capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "cronspec", "--version"], capture_output=True, text=True, check=True
+    )
     assert version.stdout.startswith("cronspec ")
 
 

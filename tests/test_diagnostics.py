@@ -27,7 +27,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "unquoted cron",
         "name: x\ndescription: d\nkind: sql\nschedule: */5 * * * *\nsql: SELECT 1\n",
-        'specs/x.yaml:4:11: error[Y112]: a value starting with `*` is read by YAML as an alias; '
+        "specs/x.yaml:4:11: error[Y112]: a value starting with `*` is read by YAML as an alias; "
         'quote the cron expression, e.g. schedule: "*/5 * * * *"',
     ),
     (
@@ -53,26 +53,48 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "specs/x.yaml:1:1: error[S201]: missing required key `kind`: `sql`: the work is a "
         "PostgreSQL body (`sql`). `app`: the work is an application worker (`worker`).",
     ),
-    ("empty", "", "specs/x.yaml: error[Y104]: file is empty; a spec needs at least name, "
-                  "description, kind and schedule"),
+    (
+        "empty",
+        "",
+        "specs/x.yaml: error[Y104]: file is empty; a spec needs at least name, "
+        "description, kind and schedule",
+    ),
     (
         "two documents",
         "name: x\n---\nname: y\n",
         "specs/x.yaml:2:1: error[Y105]: file holds more than one YAML document; one task per file",
     ),
-    ("not utf-8", b"name: x\ndescription: caf\xe9\n",
-     "specs/x.yaml:2:17: error[Y106]: invalid UTF-8 byte 0xe9; specs must be UTF-8"),
-    ("bom", b"\xef\xbb\xbfname: x\n",
-     "specs/x.yaml:1:1: error[Y107]: file starts with a byte-order mark; save it as UTF-8 "
-     "without BOM"),
-    ("nul", b"name: x\ndesc\x00\n", "specs/x.yaml:2:5: error[Y108]: file contains a NUL byte; "
-                                     "specs are text"),
-    ("too large", b"# " + b"x" * 300_000 + b"\n",
-     "specs/x.yaml: error[Y109]: file is 300003 bytes, over the 262144-byte limit for one spec"),
-    ("deep", "name: x\ndescription: d\nargs: " + "[" * 40 + "]" * 40 + "\n",
-     "specs/x.yaml:3:23: error[Y110]: nesting deeper than 16 levels"),
-    ("list at top", "- a\n- b\n",
-     "specs/x.yaml:1:1: error[Y111]: a spec must be a YAML mapping of keys to values"),
+    (
+        "not utf-8",
+        b"name: x\ndescription: caf\xe9\n",
+        "specs/x.yaml:2:17: error[Y106]: invalid UTF-8 byte 0xe9; specs must be UTF-8",
+    ),
+    (
+        "bom",
+        b"\xef\xbb\xbfname: x\n",
+        "specs/x.yaml:1:1: error[Y107]: file starts with a byte-order mark; save it as UTF-8 "
+        "without BOM",
+    ),
+    (
+        "nul",
+        b"name: x\ndesc\x00\n",
+        "specs/x.yaml:2:5: error[Y108]: file contains a NUL byte; specs are text",
+    ),
+    (
+        "too large",
+        b"# " + b"x" * 300_000 + b"\n",
+        "specs/x.yaml: error[Y109]: file is 300003 bytes, over the 262144-byte limit for one spec",
+    ),
+    (
+        "deep",
+        "name: x\ndescription: d\nargs: " + "[" * 40 + "]" * 40 + "\n",
+        "specs/x.yaml:3:23: error[Y110]: nesting deeper than 16 levels",
+    ),
+    (
+        "list at top",
+        "- a\n- b\n",
+        "specs/x.yaml:1:1: error[Y111]: a spec must be a YAML mapping of keys to values",
+    ),
     (
         "stem differs",
         SQL_TASK.format(name="y", schedule="@daily"),
@@ -153,8 +175,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ),
     (
         "transaction control",
-        "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n  SELECT 1;\n"
-        "  COMMIT;\n",
+        "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n  SELECT 1;\n  COMMIT;\n",
         "specs/x.yaml:7:3: error[Q403]: transaction control (`COMMIT`) is not allowed: each job "
         "runs in its own transaction",
     ),
@@ -214,36 +235,50 @@ def test_one_clear_line_and_nothing_written(
 
 
 def test_every_error_of_a_run_sorted_by_file_and_line(project: Project, cli: Cli) -> None:
-    root = project({
-        "b.yaml": "name: b\ndescription: d\nkind: sql\nschedule: '61 * * * *'\nsql: SELECT 1\n",
-        "a.yaml": "name: a\nname: a\n",
-        "c.yaml": "name: c\ndescription: d\nkind: app\nschedule: '@dialy'\nworker: W\n",
-    })
+    root = project(
+        {
+            "b.yaml": "name: b\ndescription: d\nkind: sql\nschedule: '61 * * * *'\nsql: SELECT 1\n",
+            "a.yaml": "name: a\nname: a\n",
+            "c.yaml": "name: c\ndescription: d\nkind: app\nschedule: '@dialy'\nworker: W\n",
+        }
+    )
     code, _, err = cli(root, "compile")
     assert code == 1
     lines = err.splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "specs/a.yaml", "specs/b.yaml", "specs/c.yaml"]
+        "specs/a.yaml",
+        "specs/b.yaml",
+        "specs/c.yaml",
+    ]
     assert "error[C301]: unknown nickname `@dialy`" in lines[2]
 
 
 def test_a_warning_does_not_fail_the_run(project: Project, cli: Cli) -> None:
-    root = project({"x.yaml": SQL_TASK.format(name="x", schedule="@daily") + "executor: oban\n"
-                    "worker: My.SqlWorker\n"})
+    root = project(
+        {
+            "x.yaml": SQL_TASK.format(name="x", schedule="@daily") + "executor: oban\n"
+            "worker: My.SqlWorker\n"
+        }
+    )
     code, _, err = cli(root, "compile")
     assert code == 0
-    assert ("specs/x.yaml:7:1: warning[X502]: `executor: oban` on a SQL-eligible task: it could "
-            "move to pg_cron (`executor: auto`)") in err
+    assert (
+        "specs/x.yaml:7:1: warning[X502]: `executor: oban` on a SQL-eligible task: it could "
+        "move to pg_cron (`executor: auto`)"
+    ) in err
 
 
 def test_github_format_escapes_workflow_commands(project: Project, cli: Cli) -> None:
-    root = project({"x.yaml": "name: x\ndescription: d\nkind: sql\nschedule: '@dialy'\n"
-                    "sql: SELECT 1\n"})
+    root = project(
+        {"x.yaml": "name: x\ndescription: d\nkind: sql\nschedule: '@dialy'\nsql: SELECT 1\n"}
+    )
     code, out, err = cli(root, "compile", "--format", "github")
     assert code == 1
-    assert err == ("::error file=specs/x.yaml,line=4,col=12,title=cronspec C301::unknown "
-                   "nickname `@dialy`; known: @annually, @daily, @hourly, @midnight, @monthly, "
-                   "@weekly, @yearly, @reboot, @startup\n")
+    assert err == (
+        "::error file=specs/x.yaml,line=4,col=12,title=cronspec C301::unknown "
+        "nickname `@dialy`; known: @annually, @daily, @hourly, @midnight, @monthly, "
+        "@weekly, @yearly, @reboot, @startup\n"
+    )
 
 
 def test_json_format(project: Project, cli: Cli) -> None:
@@ -258,8 +293,10 @@ def test_json_format(project: Project, cli: Cli) -> None:
 
 
 def test_bad_config_points_at_its_line(project: Project, cli: Cli) -> None:
-    root = project({"x.yaml": SQL_TASK.format(name="x", schedule="@daily")},
-                   toml='timezone = "UTC"\n[pg_cron]\nversion = "1.3"\n')
+    root = project(
+        {"x.yaml": SQL_TASK.format(name="x", schedule="@daily")},
+        toml='timezone = "UTC"\n[pg_cron]\nversion = "1.3"\n',
+    )
     code, _, err = cli(root, "compile")
     assert code == 1
     assert err.startswith("cronspec.toml:3:1: error[T602]: `pg_cron.version`: Input should be")

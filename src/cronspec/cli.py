@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 
@@ -58,6 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", help="count next runs from this ISO time (default: now)")
     p.add_argument("--count", type=int, default=5, help="next runs per schedule (default 5)")
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    for name, text in (
+        ("plan", "what applying generated/pg_cron.sql would change (exit 0 none, 2 changes)"),
+        ("apply", "apply generated/pg_cron.sql in one transaction and print what changed"),
+        ("drift", "exit 1 and a list when the live database differs from the generated state"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument(
+            "--dsn",
+            default=os.environ.get("CRONSPEC_DSN", ""),
+            help="libpq connection string or URL (default: $CRONSPEC_DSN, then the PG* variables)",
+        )
+        p.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -144,7 +157,72 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"compile": _compile, "explain": _explain, "schema": _schema}
+_SIGNS = {"add": "+", "change": "~", "remove": "-", "clash": "!"}
+
+
+def _print_changes(command: str, changes: list[Any], fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"changes": [c.as_dict() for c in changes]}, indent=2) + "\n")
+        return
+    counts = {a: sum(c.action == a for c in changes) for a in _SIGNS}
+    summary = ", ".join(f"{n} to {a}" for a, n in counts.items() if n) or "no changes"
+    sys.stdout.write(f"cronspec {command}: {summary}\n")
+    for c in changes:
+        sys.stdout.write(f"  {_SIGNS[c.action]} {c.kind} {c.name}\n")
+        for detail in c.details:
+            sys.stdout.write(f"      {detail}\n")
+
+
+def _live(args: argparse.Namespace) -> int:
+    from . import db
+    from .api import compile_project
+    from .diagnostics import has_errors
+
+    outcome = compile_project(Path(args.root), check=True)
+    _print_diagnostics(outcome.diagnostics, "text", sys.stderr)
+    if has_errors(outcome.diagnostics):
+        return EXIT_FINDINGS
+    plan = outcome.compiled.plan
+    assert plan is not None and outcome.comparison is not None
+    if outcome.comparison.stale:
+        level = "error" if args.command == "apply" else "warning"
+        sys.stderr.write(
+            f"cronspec: {level}: generated/ is stale against specs/; run "
+            "`cronspec compile` and review the diff first\n"
+        )
+        if args.command == "apply":
+            return EXIT_FINDINGS
+    try:
+        conn = db.connect(args.dsn)
+        with conn:
+            state = db.read_state(conn)
+            if args.command == "drift":
+                changes = db.drift(plan, state)
+                _print_changes("drift", changes, args.format)
+                return EXIT_FINDINGS if changes else EXIT_OK
+            changes = db.compare(plan, state)
+            if args.command == "plan":
+                _print_changes("plan", changes, args.format)
+                if any(c.action == "clash" for c in changes):
+                    return EXIT_FINDINGS
+                return 2 if changes else EXIT_OK
+            sql = outcome.compiled.files["pg_cron.sql"]
+            db.apply_sql(conn, sql)
+            _print_changes("apply", changes, args.format)
+            return EXIT_OK
+    except db.DbError as exc:
+        sys.stderr.write(f"cronspec: error: {exc}\n")
+        return EXIT_FINDINGS
+
+
+COMMANDS = {
+    "compile": _compile,
+    "explain": _explain,
+    "schema": _schema,
+    "plan": _live,
+    "apply": _live,
+    "drift": _live,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
