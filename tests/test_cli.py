@@ -178,3 +178,40 @@ def test_schema_command_matches_the_committed_schema(cli: Cli) -> None:
     schema = json.loads(out)
     assert schema["properties"]["kind"]["enum"] == ["sql", "app"]
     assert (ROOT / "schemas" / "cronspec-spec.schema.json").read_text() == out
+
+
+def test_init_creates_a_compiling_project_and_refuses_to_overwrite(
+    tmp_path: Path, cli: Cli
+) -> None:
+    code, _, err = cli(tmp_path, "init")
+    assert code == 0, err
+    assert (tmp_path / "cronspec.toml").read_text().startswith("# cronspec project settings.")
+    for spec in ("refresh-daily-totals", "send-digest"):
+        text = (tmp_path / "specs" / f"{spec}.yaml").read_text()
+        assert text.startswith("# yaml-language-server: $schema=../schemas/")
+    assert sorted(p.name for p in (tmp_path / "generated").iterdir()) == OUTPUTS
+    assert cli(tmp_path, "compile", "--check")[0] == 0
+    tasks = json.loads(cli(tmp_path, "explain", "--format", "json")[1])["tasks"]
+    assert [(t["name"], t["executor"]) for t in tasks] == [
+        ("refresh-daily-totals", "pg_cron"),
+        ("send-digest", "oban"),
+    ]
+    before = (tmp_path / "cronspec.toml").read_text()
+    code, _, err = cli(tmp_path, "init")
+    assert code == 1 and "refusing to overwrite existing files: cronspec.toml" in err
+    assert (tmp_path / "cronspec.toml").read_text() == before
+
+
+def test_pre_commit_hooks_run_the_check() -> None:
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    check = next(h for h in hooks if h["id"] == "cronspec-check")
+    assert check["entry"] == "cronspec compile --check"
+    assert check["pass_filenames"] is False
+    import re
+
+    pattern = re.compile(check["files"])
+    for path in ("specs/a.yaml", "generated/pg_cron.sql", "cronspec.toml"):
+        assert pattern.search(path)
+    assert not pattern.search("src/app.ex")

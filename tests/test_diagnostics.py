@@ -273,8 +273,8 @@ def test_github_format_escapes_workflow_commands(project: Project, cli: Cli) -> 
         {"x.yaml": "name: x\ndescription: d\nkind: sql\nschedule: '@dialy'\nsql: SELECT 1\n"}
     )
     code, out, err = cli(root, "compile", "--format", "github")
-    assert code == 1
-    assert err == (
+    assert code == 1 and err == ""
+    assert out == (
         "::error file=specs/x.yaml,line=4,col=12,title=cronspec C301::unknown "
         "nickname `@dialy`; known: @annually, @daily, @hourly, @midnight, @monthly, "
         "@weekly, @yearly, @reboot, @startup\n"
@@ -300,3 +300,24 @@ def test_bad_config_points_at_its_line(project: Project, cli: Cli) -> None:
     code, _, err = cli(root, "compile")
     assert code == 1
     assert err.startswith("cronspec.toml:3:1: error[T602]: `pg_cron.version`: Input should be")
+
+
+def test_github_escaping_of_properties_and_data() -> None:
+    from cronspec.diagnostics import Span, error, format_github
+
+    line = format_github([error("S204", "100% sure,\nnot: really", Span("a,b:c.yaml", 2, 3))])
+    assert line == ("::error file=a%2Cb%3Ac.yaml,line=2,col=3,title=cronspec S204::100%25 sure, "
+                    "not: really\n")
+
+
+def test_every_code_is_documented() -> None:
+    import re
+
+    from conftest import ROOT
+
+    used = set()
+    for path in (ROOT / "src" / "cronspec").rglob("*.py"):
+        used |= set(re.findall(r'"([YSCQXT][0-9]{3})"', path.read_text()))
+    documented = set(re.findall(r"^\| ([YSCQXT][0-9]{3}) \|", (ROOT / "docs" / "errors.md")
+                                .read_text(), re.M))
+    assert used == documented

@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", help="count next runs from this ISO time (default: now)")
     p.add_argument("--count", type=int, default=5, help="next runs per schedule (default 5)")
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    sub.add_parser("init", help="create cronspec.toml and example specs, then compile")
     for name, text in (
         ("plan", "what applying generated/pg_cron.sql would change (exit 0 none, 2 changes)"),
         ("apply", "apply generated/pg_cron.sql in one transaction and print what changed"),
@@ -88,7 +89,7 @@ def _compile(args: argparse.Namespace) -> int:
     outcome = compile_project(Path(args.root), check=args.check)
     errors = has_errors(outcome.diagnostics)
     _print_diagnostics(
-        outcome.diagnostics, args.format, sys.stdout if args.format == "json" else sys.stderr
+        outcome.diagnostics, args.format, sys.stderr if args.format == "text" else sys.stdout
     )
     if errors:
         return EXIT_FINDINGS
@@ -157,6 +158,22 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _init(args: argparse.Namespace) -> int:
+    from . import output
+    from .scaffold import init_files
+
+    root = Path(args.root)
+    try:
+        created = output.create_new(root, init_files())
+    except FileExistsError as exc:
+        sys.stderr.write(f"cronspec: error: refusing to overwrite existing files: {exc}\n")
+        return EXIT_FINDINGS
+    sys.stderr.write(f"cronspec: created {', '.join(created)}\n")
+    args.check = False
+    args.format = "text"
+    return _compile(args)
+
+
 _SIGNS = {"add": "+", "change": "~", "remove": "-", "clash": "!"}
 
 
@@ -219,6 +236,7 @@ COMMANDS = {
     "compile": _compile,
     "explain": _explain,
     "schema": _schema,
+    "init": _init,
     "plan": _live,
     "apply": _live,
     "drift": _live,

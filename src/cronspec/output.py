@@ -148,3 +148,16 @@ def write(out_dir: Path, files: Mapping[str, str], comparison: Comparison) -> No
             (out_dir / name).unlink()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def create_new(root: Path, files: Mapping[str, str]) -> list[str]:
+    """Create `files` under `root`; refuse (and create nothing) if any of them exists."""
+    existing = sorted(name for name in files if (root / name).exists())
+    if existing:
+        raise FileExistsError(", ".join(existing))
+    for name in sorted(files):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8", newline="\n") as handle:
+            handle.write(files[name])
+    return sorted(files)
