@@ -191,7 +191,7 @@ def analyze(body: str) -> Analysis:
     statements: list[Statement] = []
     for group in groups:
         start, end = group[0].start, group[-1].end + 1
-        text = body[start:end]
+        text = body[start:end].rstrip()
         line, col = _line_col(body, start)
         words = _words(text)
         keyword = (
