@@ -7,7 +7,6 @@ Renderers turn a `Plan` into text; `db.py` reads a live database into the same `
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from . import schedule as sched
 from .classify import Classified
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, Span, error
 from .spec import ProjectConfig
 
 UTC_NAMES = (
@@ -295,7 +294,7 @@ def build_plan(
                     "T602",
                     f'`keep_history = "{keep}"` is not an interval like '
                     '"7 days" (minutes, hours, days, weeks or months)',
-                    config_span(config),
+                    Span("cronspec.toml", 1, 1),
                 )
             )
         else:
@@ -323,12 +322,6 @@ def build_plan(
         tuple(views),
     )
     return plan, diags
-
-
-def config_span(config: ProjectConfig) -> Any:
-    from .diagnostics import Span
-
-    return Span("cronspec.toml", 1, 1)
 
 
 def _job_name_checks(
@@ -367,7 +360,3 @@ def _job_name_checks(
             )
         seen.setdefault(cut, job.jobname)
     return diags
-
-
-def json_args(args: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return args or {}
