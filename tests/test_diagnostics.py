@@ -306,8 +306,9 @@ def test_github_escaping_of_properties_and_data() -> None:
     from cronspec.diagnostics import Span, error, format_github
 
     line = format_github([error("S204", "100% sure,\nnot: really", Span("a,b:c.yaml", 2, 3))])
-    assert line == ("::error file=a%2Cb%3Ac.yaml,line=2,col=3,title=cronspec S204::100%25 sure, "
-                    "not: really\n")
+    assert line == (
+        "::error file=a%2Cb%3Ac.yaml,line=2,col=3,title=cronspec S204::100%25 sure, not: really\n"
+    )
 
 
 def test_every_code_is_documented() -> None:
@@ -318,6 +319,20 @@ def test_every_code_is_documented() -> None:
     used = set()
     for path in (ROOT / "src" / "cronspec").rglob("*.py"):
         used |= set(re.findall(r'"([YSCQXT][0-9]{3})"', path.read_text()))
-    documented = set(re.findall(r"^\| ([YSCQXT][0-9]{3}) \|", (ROOT / "docs" / "errors.md")
-                                .read_text(), re.M))
+    documented = set(
+        re.findall(r"^\| ([YSCQXT][0-9]{3}) \|", (ROOT / "docs" / "errors.md").read_text(), re.M)
+    )
     assert used == documented
+
+
+def test_keep_history_must_be_a_plain_interval(project: Project, cli: Cli) -> None:
+    root = project(
+        {"x.yaml": SQL_TASK.format(name="x", schedule="@daily")},
+        toml='[pg_cron]\nkeep_history = "7 days\' ; DROP TABLE t; --"\n',
+    )
+    code, _, err = cli(root, "compile")
+    assert code == 1
+    assert err.startswith(
+        "cronspec.toml:2:1: error[T602]: `pg_cron.keep_history`: String should match pattern"
+    )
+    assert not (root / "generated").exists()

@@ -6,7 +6,6 @@ Renderers turn a `Plan` into text; `db.py` reads a live database into the same `
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from . import schedule as sched
 from .classify import Classified
-from .diagnostics import Diagnostic, Span, error
+from .diagnostics import Diagnostic, error
 from .spec import ProjectConfig
 
 UTC_NAMES = (
@@ -35,7 +34,6 @@ UTC_NAMES = (
 )
 HISTORY_JOB = "cronspec:purge-run-history"
 HISTORY_SCHEDULE = "17 3 * * *"
-_INTERVAL = re.compile(r"^[1-9][0-9]{0,4} (minute|hour|day|week|month)s?$")
 
 
 @dataclass(frozen=True)
@@ -287,27 +285,18 @@ def build_plan(
             )
         )
     if config.pg_cron.keep_history is not None:
-        keep = config.pg_cron.keep_history
-        if not _INTERVAL.match(keep):
-            diags.append(
-                error(
-                    "T602",
-                    f'`keep_history = "{keep}"` is not an interval like '
-                    '"7 days" (minutes, hours, days, weeks or months)',
-                    Span("cronspec.toml", 1, 1),
-                )
+        # the interval matched spec.INTERVAL_PATTERN: digits and a unit, safe in a literal
+        jobs.append(
+            PgJob(
+                HISTORY_JOB,
+                HISTORY_SCHEDULE,
+                "DELETE FROM cron.job_run_details WHERE end_time < now() - "
+                f"interval '{config.pg_cron.keep_history}'",
+                True,
+                HISTORY_JOB,
+                "cronspec.toml",
             )
-        else:
-            jobs.append(
-                PgJob(
-                    HISTORY_JOB,
-                    HISTORY_SCHEDULE,
-                    f"DELETE FROM cron.job_run_details WHERE end_time < now() - interval '{keep}'",
-                    True,
-                    HISTORY_JOB,
-                    "cronspec.toml",
-                )
-            )
+        )
     diags.extend(_job_name_checks(jobs, target, classified))
     if any(d.is_error for d in diags):
         return None, diags

@@ -15,6 +15,7 @@ WORKER_PATTERN = r"^[A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_]*)*$"
 QUEUE_PATTERN = r"^[a-z_][a-z0-9_]*$"
 IDENT_PATTERN = r"^[a-z_][a-z0-9_]*$"
 MAX_NAME = 63
+INTERVAL_PATTERN = r"^[1-9][0-9]{0,4} (minute|hour|day|week|month)s?$"
 
 
 # Capabilities only the application has; any of them makes a task app-bound.
@@ -155,7 +156,9 @@ class PgCronSettings(BaseModel):
     schema_: Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=63)] = Field(
         default="cronspec", alias="schema", description="Schema for generated procedures."
     )
-    keep_history: str | None = Field(
+    keep_history: (
+        Annotated[str, StringConstraints(pattern=INTERVAL_PATTERN, max_length=40)] | None
+    ) = Field(
         default=None,
         description="Purge cron.job_run_details rows older than this PostgreSQL interval "
         "(e.g. '7 days') with a cronspec-managed daily job.",
