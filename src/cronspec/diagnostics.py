@@ -64,7 +64,9 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split())
+    """One printable line: spec text echoed in a message cannot move the terminal's cursor."""
+    text = " ".join(message.split())
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def format_text(diags: Sequence[Diagnostic]) -> str:

@@ -22,7 +22,11 @@ from .diagnostics import Diagnostic, Span, error, warning
 from .source import Document, Path, block_scalar_origin
 from .spec import APP_ONLY_FIELDS, SPEC_FIELDS, SQL_ONLY_FIELDS, TaskSpec
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+# Control characters, line separators and invisible or bidirectional formatting characters
+# ("Trojan Source"): they could make what a reviewer reads differ from what runs.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,7 @@ def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic |
     if match:
         return error(
             "S209",
-            f"{what} contains a control character (U+{ord(match.group()):04X})",
+            f"{what} contains an invisible or control character (U+{ord(match.group()):04X})",
             doc.source.span(loc),
         )
     return None
@@ -305,11 +309,9 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
 
 
 def _normalize_body(body: str) -> str:
-    """Trailing spaces and blank edge lines removed; the statements stay as written."""
-    lines = [line.rstrip() for line in body.split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    return "\n".join(lines) + "\n"
+    """White space around the body removed, one final newline; inside it, nothing changes
+    (a multi-line string literal keeps its trailing spaces)."""
+    return body.strip() + "\n"
 
 
 def _schedules(doc: Document, spec: TaskSpec) -> tuple[tuple[TaskSchedule, ...], list[Diagnostic]]:
