@@ -115,7 +115,8 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "control character",
         'name: x\ndescription: "bell\\a"\nkind: sql\nschedule: "@daily"\nsql: SELECT 1\n',
-        "specs/x.yaml:2:14: error[S209]: `description` contains a control character (U+0007)",
+        "specs/x.yaml:2:14: error[S209]: `description` contains an invisible or control "
+        "character (U+0007)",
     ),
     (
         "sql without body",

@@ -161,9 +161,9 @@ def _pg_schedule(
     shifted = sched.shift_to_utc(ts, offset)
     if shifted is None:
         return None, (
-            f"pg_cron {target.version} runs every job in GMT; moving this schedule "
-            f"from `{zone}` to UTC crosses midnight, which would change its days; "
-            "write it in UTC"
+            f"pg_cron {target.version} runs every job in GMT, and this schedule in "
+            f"`{zone}` cannot be written exactly in UTC cron fields (its times move across "
+            "midnight onto other days, or to minutes the fields cannot list); write it in UTC"
         )
     return shifted, None
 
