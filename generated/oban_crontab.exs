@@ -6,8 +6,9 @@
 #   config :my_app, Oban,
 #     plugins: [{Oban.Plugins.Cron, crontab: crontab, timezone: tz}]
 #
-# `startup` lists the tasks to enqueue once at every boot, as {Worker, opts} with opts
-# for Worker.new/2. See the README.
+# `startup` lists the tasks to enqueue once at every boot, as {Worker, args, opts}:
+#
+#   for {worker, args, opts} <- startup, do: worker.new(args, opts) |> Oban.insert!()
 %{
   timezone: "Etc/UTC",
   crontab: [
@@ -28,12 +29,12 @@
   ],
   startup: [
     # code-ingest
-    {Singularity.Jobs.CodeIngestWorker, [queue: :ingest, max_attempts: 3]},
+    {Singularity.Jobs.CodeIngestWorker, %{}, [queue: :ingest, max_attempts: 3]},
     # knowledge-migration
-    {Singularity.Jobs.KnowledgeMigrationWorker, []},
+    {Singularity.Jobs.KnowledgeMigrationWorker, %{}, []},
     # rag-setup
-    {Singularity.Jobs.RagSetupWorker, []},
+    {Singularity.Jobs.RagSetupWorker, %{}, []},
     # templates-data-load
-    {Singularity.Jobs.TemplatesDataLoadWorker, []}
+    {Singularity.Jobs.TemplatesDataLoadWorker, %{}, []}
   ]
 }

@@ -6,6 +6,8 @@ BEGIN;
 SET LOCAL standard_conforming_strings = on;
 SET LOCAL check_function_bodies = on;
 SET LOCAL client_min_messages = warning;
+-- One deploy at a time: a concurrent one waits here, then sees this one's result.
+SELECT pg_advisory_xact_lock(7165912477273711971);
 
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 CREATE SCHEMA IF NOT EXISTS cronspec;
@@ -41,24 +43,34 @@ CREATE OR REPLACE FUNCTION pg_temp.cronspec_define_procedure(
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
   live_md5 text;
+  unchanged boolean;
 BEGIN
   SELECT md5(p.prosrc) INTO live_md5
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
   WHERE n.nspname = p_schema AND p.proname = p_name AND p.prokind = 'p' AND p.pronargs = 0;
-  IF live_md5 IS NOT NULL AND EXISTS (
+  unchanged := live_md5 IS NOT NULL AND EXISTS (
     SELECT 1 FROM cronspec.managed_procedure m
     WHERE m.schema_name = p_schema AND m.procedure_name = p_name
       AND m.fingerprint = p_fingerprint AND m.source_md5 = live_md5
-  ) THEN
-    RETURN;  -- already as the specs say: no write, no churn in pg_proc
-  END IF;
+  );
   BEGIN
-    EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql AS %L',
-                   p_schema, p_name, p_body);
+    IF unchanged THEN
+      -- Already as the specs say: no write, no churn in pg_proc. PostgreSQL checks a body only
+      -- when it is created, so a scratch copy in pg_temp checks that it still applies (the
+      -- tables it names may have gone since).
+      EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_check() LANGUAGE sql AS %L', p_body);
+      DROP PROCEDURE pg_temp.cronspec_check();
+    ELSE
+      EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql AS %L',
+                     p_schema, p_name, p_body);
+    END IF;
   EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
       USING ERRCODE = SQLSTATE;
   END;
+  IF unchanged THEN
+    RETURN;
+  END IF;
   INSERT INTO cronspec.managed_procedure AS m
     (schema_name, procedure_name, task, fingerprint, source_md5)
   VALUES (p_schema, p_name, p_task, p_fingerprint, md5(p_body))
@@ -67,11 +79,29 @@ BEGIN
         source_md5 = excluded.source_md5;
 END
 $fn$;
-CREATE OR REPLACE FUNCTION pg_temp.cronspec_set_active(p_jobid bigint, p_active boolean)
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_set_active(
+  p_jobid bigint, p_active boolean, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  -- cron.alter_job is revoked from PUBLIC: only called when a job's state must change
+  -- cron.alter_job is revoked from PUBLIC: only called when a job's state must change, so a
+  -- role without it can apply any migration that changes no job's `active`.
   PERFORM cron.alter_job(job_id := p_jobid, active := p_active);
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE EXCEPTION 'cronspec: task % (%): setting its job to active = % needs cron.alter_job, '
+    'which role % may not execute', p_task, p_spec, p_active, current_user
+    USING ERRCODE = 'insufficient_privilege',
+          HINT = format('apply as a superuser, or first run as one: GRANT EXECUTE ON FUNCTION '
+                        'cron.alter_job(bigint, text, text, text, text, boolean) TO %I',
+                        current_user);
+END
+$fn$;
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_startup(p_command text, p_task text, p_spec text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  EXECUTE p_command;
+EXCEPTION WHEN OTHERS THEN
+  RAISE EXCEPTION 'cronspec: task % (%): its @startup run failed: %', p_task, p_spec, SQLERRM
+    USING ERRCODE = SQLSTATE;
 END
 $fn$;
 
@@ -84,12 +114,13 @@ WHERE extname = 'pg_cron'
       < ARRAY[1, 4];
 SELECT pg_temp.cronspec_fail(format(
   'cronspec: schedules are written for UTC (or GMT), but cron.timezone is %s; '
-  'set cron.timezone in postgresql.conf or [timezone] in cronspec.toml',
-  coalesce(current_setting('cron.timezone', true), 'GMT')))
-FROM pg_extension
-WHERE extname = 'pg_cron'
-  AND string_to_array(substring(extversion FROM '^[0-9]+\.[0-9]+'), '.')::int[] >= ARRAY[1, 5]
-  AND coalesce(current_setting('cron.timezone', true), 'GMT') NOT IN ('UTC', 'GMT', 'Etc/UTC', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Zulu', 'Etc/Universal', 'Etc/Zulu', 'GMT0', 'Etc/GMT0', 'Etc/GMT+0', 'Etc/GMT-0');
+  'set cron.timezone in postgresql.conf or [timezone] in cronspec.toml', s.setting))
+FROM pg_extension e
+JOIN pg_settings s ON s.name = 'cron.timezone'  -- visible to superusers and pg_read_all_settings
+WHERE e.extname = 'pg_cron'
+  AND string_to_array(substring(e.extversion FROM '^[0-9]+\.[0-9]+'), '.')::int[]
+      >= ARRAY[1, 5]
+  AND s.setting NOT IN ('UTC', 'GMT', 'Etc/UTC', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Zulu', 'Etc/Universal', 'Etc/Zulu', 'GMT0', 'Etc/GMT0', 'Etc/GMT+0', 'Etc/GMT-0');
 
 -- The specs' state: one row per pg_cron job.
 CREATE TEMPORARY TABLE cronspec_desired_job (
@@ -323,7 +354,7 @@ FROM cronspec_desired_job d
 LEFT JOIN cron.job j ON j.jobname = d.jobname AND j.username = current_user
 WHERE j.jobid IS NULL OR j.schedule <> d.schedule OR j.command <> d.command
 ORDER BY d.jobname;
-SELECT pg_temp.cronspec_set_active(j.jobid, d.active)
+SELECT pg_temp.cronspec_set_active(j.jobid, d.active, d.task, d.spec)
 FROM cron.job j
 JOIN cronspec_desired_job d ON d.jobname = j.jobname
 WHERE j.username = current_user AND j.active <> d.active
@@ -335,8 +366,10 @@ ON CONFLICT (username, jobname) DO UPDATE SET task = excluded.task
 WHERE m.task <> excluded.task;
 
 -- @startup tasks: once at every deploy.
-CALL "cronspec"."once-seed-work-plan"();
-CALL "cronspec"."weekly-populate-graph-deps"();
+SELECT pg_temp.cronspec_startup('CALL "cronspec"."once-seed-work-plan"()',
+  'once-seed-work-plan', 'specs/once-seed-work-plan.yaml');
+SELECT pg_temp.cronspec_startup('CALL "cronspec"."weekly-populate-graph-deps"()',
+  'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml');
 
 DROP TABLE cronspec_desired_job, cronspec_desired_procedure;
 COMMIT;

@@ -6,6 +6,8 @@ BEGIN;
 SET LOCAL standard_conforming_strings = on;
 SET LOCAL check_function_bodies = on;
 SET LOCAL client_min_messages = warning;
+-- One deploy at a time: a concurrent one waits here, then sees this one's result.
+SELECT pg_advisory_xact_lock(7165912477273711971);
 
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_rollback() RETURNS void
 LANGUAGE plpgsql AS $fn$

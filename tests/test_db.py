@@ -1,0 +1,811 @@
+"""The pg_cron migration and its rollback on a real PostgreSQL 15 + pg_cron 1.4.2 cluster.
+
+What is proved here: applying the example creates exactly the declared jobs and procedures and
+runs the @startup tasks; a second application changes no row; unmanaged jobs and procedures are
+never touched; a name clash or any failure changes nothing and names the task and its spec file;
+the rollback removes exactly what cronspec manages; the run-history purge job works; a plain role
+can apply the migration; psql and psycopg (autocommit on or off) both apply the file as is.
+
+The helpers at the top are shared with test_convergence.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from conftest import ROOT
+from pgcluster import PgCluster
+from psycopg import conninfo
+from psycopg.pq import TransactionStatus
+
+from cronspec.api import Compiled, compile_specs
+from cronspec.plan import HISTORY_JOB, HISTORY_SCHEDULE
+
+pytestmark = pytest.mark.db
+
+EXAMPLE_SCHEMA = (ROOT / "example" / "schema.sql").read_text(encoding="utf-8")
+Psql = Callable[..., subprocess.CompletedProcess[str]]
+Rows = list[tuple[Any, ...]]
+
+# --- helpers (also used by test_convergence.py) ------------------------------------------------
+
+
+def compiled(root: Path) -> Compiled:
+    result = compile_specs(root)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result
+
+
+def migration(root: Path) -> str:
+    return compiled(root).files["pg_cron.sql"]
+
+
+def rollback_sql(root: Path) -> str:
+    return compiled(root).files["pg_cron_rollback.sql"]
+
+
+Target = str | psycopg.Connection[Any]  # a DSN, or an open autocommit connection to reuse
+
+
+@contextlib.contextmanager
+def connection(target: Target) -> Iterator[psycopg.Connection[Any]]:
+    if isinstance(target, str):
+        with psycopg.connect(target, autocommit=True) as conn:
+            yield conn
+    else:
+        yield target
+
+
+def query(target: Target, sql: str, params: tuple[Any, ...] | None = None) -> Rows:
+    with connection(target) as conn:
+        cur = conn.execute(sql.encode() if params is None else sql, params)
+        return cur.fetchall() if cur.description is not None else []
+
+
+def execute(target: Target, sql: str) -> None:
+    with connection(target) as conn:
+        conn.execute(sql.encode())
+
+
+def apply(target: Target, sql: str, *, autocommit: bool = True) -> None:
+    """The whole file as one `execute`, as `cronspec apply` does; its own BEGIN/COMMIT rule.
+
+    A DSN gets a new session (autocommit on or off); a connection is reused as it is.
+    """
+    with (
+        psycopg.connect(target, autocommit=autocommit)
+        if isinstance(target, str)
+        else contextlib.nullcontext(target)
+    ) as conn:
+        conn.execute(sql.encode())  # bytes: no placeholder processing of `%`
+        assert conn.info.transaction_status == TransactionStatus.IDLE  # the file committed
+
+
+def apply_fails(dsn: str, sql: str, *, autocommit: bool = True) -> psycopg.Error:
+    with psycopg.connect(dsn, autocommit=autocommit) as conn:
+        with pytest.raises(psycopg.Error) as info:
+            conn.execute(sql.encode())
+        # The file's BEGIN is open and aborted: the caller must roll back.
+        assert conn.info.transaction_status == TransactionStatus.INERROR
+        conn.rollback()
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    return info.value
+
+
+def as_role(dsn: str, role: str) -> str:
+    return conninfo.make_conninfo(dsn, user=role)
+
+
+def snapshot(target: Target, *, catalog: bool = True) -> dict[str, Rows]:
+    """Full row dumps (with xmin) of cron.job, pg_proc, schemas and cronspec's bookkeeping.
+
+    `catalog=False` leaves out pg_catalog's and information_schema's routines (faster).
+    """
+    with connection(target) as conn:
+        skip = (
+            "^pg_(toast_)?temp_"
+            if catalog
+            else "^(pg_(toast_)?temp_|pg_catalog$|information_schema$)"
+        )
+        state = {
+            "cron.job": query(conn, "SELECT j.xmin::text, j::text FROM cron.job j ORDER BY jobid"),
+            "pg_proc": query(
+                conn,
+                "SELECT p.xmin::text, p::text FROM pg_proc p "
+                "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname !~ %s ORDER BY p.oid",
+                (skip,),
+            ),
+            "pg_namespace": query(
+                conn,
+                "SELECT n.xmin::text, n::text FROM pg_namespace n "
+                "WHERE n.nspname !~ '^pg_(toast_)?temp_' ORDER BY n.oid",
+            ),
+        }
+        for table in ("managed_job", "managed_procedure"):
+            if query(conn, f"SELECT to_regclass('cronspec.{table}')")[0][0] is not None:
+                state[table] = query(
+                    conn, f"SELECT t.xmin::text, t::text FROM cronspec.{table} t ORDER BY 2"
+                )
+    return state
+
+
+def jobs(dsn: str) -> dict[str, tuple[Any, ...]]:
+    """jobname -> (schedule, command, database, username, active), for every role's jobs."""
+    rows = query(dsn, "SELECT jobname, schedule, command, database, username, active FROM cron.job")
+    return {r[0]: r[1:] for r in rows}
+
+
+def procedures(dsn: str, schema: str = "cronspec") -> dict[str, str]:
+    """name -> body of every routine in `schema`."""
+    rows = query(
+        dsn,
+        "SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n "
+        "ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.prokind = 'p'",
+        (schema,),
+    )
+    return dict(rows)
+
+
+def expected_jobs(result: Compiled, user: str = "postgres") -> dict[str, tuple[Any, ...]]:
+    assert result.plan is not None
+    return {
+        j.jobname: (j.schedule, j.command, "cronspec_test", user, j.active)
+        for j in result.plan.jobs
+    }
+
+
+def expected_procedures(result: Compiled) -> dict[str, str]:
+    assert result.plan is not None
+    return {p.name: p.body for p in result.plan.procedures}
+
+
+def message(error: psycopg.Error) -> str:
+    return error.diag.message_primary or str(error)
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def example_db(db: str) -> str:
+    """The cron database with the example's tables."""
+    execute(db, EXAMPLE_SCHEMA)
+    return db
+
+
+UNMANAGED = """
+SELECT cron.schedule('handmade', '7 7 * * *', 'SELECT 1');
+CREATE SCHEMA IF NOT EXISTS cronspec;
+CREATE PROCEDURE cronspec."daily-pagerank-old"() LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION cronspec.helper() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE PROCEDURE public."daily-pagerank"() LANGUAGE sql AS $$ SELECT 2 $$;
+CREATE PROCEDURE public."pattern-learning"() LANGUAGE sql AS $$ SELECT 3 $$;
+"""
+
+
+def unmanaged(dsn: str) -> Rows:
+    """What UNMANAGED made, with xmin: it must never change."""
+    return query(
+        dsn,
+        "SELECT j.xmin::text, j::text FROM cron.job j WHERE jobname = 'handmade' "
+        "UNION ALL SELECT p.xmin::text, p::text FROM pg_proc p "
+        "JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE (n.nspname, p.proname) IN (('cronspec', 'daily-pagerank-old'), "
+        "('cronspec', 'helper'), ('public', 'daily-pagerank'), ('public', 'pattern-learning')) "
+        "ORDER BY 2",
+    )
+
+
+# --- the example: declared state, @startup, procedures' results ------------------------------
+
+
+def test_example_creates_the_declared_jobs_and_procedures(
+    example_db: str, example: Path, psql: Psql, tmp_path: Path
+) -> None:
+    result = compiled(example)
+    sql_file = tmp_path / "pg_cron.sql"
+    sql_file.write_text(result.files["pg_cron.sql"], encoding="utf-8")
+    psql(file=sql_file)  # psql -v ON_ERROR_STOP=1 -f, as the header says
+
+    assert jobs(example_db) == expected_jobs(result)
+    assert set(jobs(example_db)) == {
+        "daily-pagerank",
+        "daily-vacuum-analyze",
+        "once-seed-work-plan",
+        "pattern-learning",
+        "weekly-populate-graph-deps",
+    }
+    assert procedures(example_db) == expected_procedures(result)
+    assert len(procedures(example_db)) == 4
+    # @startup ran inside the migration: the seed rows exist right after apply.
+    assert query(example_db, "SELECT name FROM work_plan_themes") == [("Self-Improvement",)]
+    assert query(
+        example_db,
+        "SELECT t.name, e.name FROM work_plan_epics e JOIN work_plan_themes t ON t.id = e.theme_id",
+    ) == [("Self-Improvement", "Self-Improving Agents")]
+    assert result.plan is not None
+    assert [c.task for c in result.plan.startup_calls] == [
+        "once-seed-work-plan",
+        "weekly-populate-graph-deps",
+    ]
+
+
+EDGES = [(1, 2), (1, 3), (1, 2), (2, 3), (2, 2), (3, 1), (4, 3), (5, 1)]
+NODES = 6  # node 6 has no edge at all; 3 only has incoming ones from 1, 2 and 4
+
+
+def pagerank(nodes: int, edges: list[tuple[int, int]]) -> list[float]:
+    """The spec's definition: distinct links without self-loops, dangling rank spread evenly."""
+    links = sorted({(s, t) for s, t in edges if s != t})
+    out = {s: sum(1 for a, _ in links if a == s) for s in range(1, nodes + 1)}
+    rank = [1.0 / nodes] * nodes
+    for _ in range(100):
+        dangling = sum(rank[i - 1] for i in range(1, nodes + 1) if out[i] == 0)
+        new = [0.15 / nodes + 0.85 * dangling / nodes] * nodes
+        for s, t in links:
+            new[t - 1] += 0.85 * rank[s - 1] / out[s]
+        delta = sum(abs(a - b) for a, b in zip(new, rank, strict=True))
+        rank = new
+        if delta <= 1e-9:
+            break
+    return rank
+
+
+def test_example_procedures_write_the_expected_rows(example_db: str, example: Path) -> None:
+    apply(example_db, migration(example))
+    execute(
+        example_db,
+        f"INSERT INTO graph_nodes (id, name) SELECT g, 'n' || g FROM generate_series(1, {NODES}) g;"
+        "INSERT INTO graph_edges (source_id, target_id) VALUES "
+        + ", ".join(f"({s}, {t})" for s, t in EDGES),
+    )
+    execute(example_db, 'CALL cronspec."weekly-populate-graph-deps"()')
+    rows = query(
+        example_db,
+        "SELECT id, dependency_node_ids, dependent_node_ids FROM graph_nodes ORDER BY id",
+    )
+    for node, deps, dependents in rows:
+        assert deps == sorted({t for s, t in EDGES if s == node})
+        assert dependents == sorted({s for s, t in EDGES if t == node})
+    xmins = query(example_db, "SELECT xmin::text FROM graph_nodes ORDER BY id")
+    execute(example_db, 'CALL cronspec."weekly-populate-graph-deps"()')
+    assert query(example_db, "SELECT xmin::text FROM graph_nodes ORDER BY id") == xmins
+
+    execute(example_db, 'CALL cronspec."daily-pagerank"()')
+    ranks = [r for (r,) in query(example_db, "SELECT pagerank FROM graph_nodes ORDER BY id")]
+    assert math.isclose(sum(ranks), 1.0, abs_tol=1e-9)
+    for got, want in zip(ranks, pagerank(NODES, EDGES), strict=True):
+        assert math.isclose(got, want, abs_tol=1e-9)
+
+    execute(
+        example_db,
+        "INSERT INTO pattern_events (pattern_type, pattern_key, succeeded, duration_ms) VALUES "
+        "('sql', 'q1', true, 10), ('sql', 'q1', false, NULL), ('sql', 'q2', true, 30)",
+    )
+    learned = (
+        "SELECT pattern_key, occurrences, successes, timed_runs, total_duration_ms, "
+        "success_rate, avg_duration_ms FROM learned_patterns ORDER BY pattern_key"
+    )
+    execute(example_db, 'CALL cronspec."pattern-learning"()')
+    first = [("q1", 2, 1, 1, 10, 0.5, 10.0), ("q2", 1, 1, 1, 30, 1.0, 30.0)]
+    assert query(example_db, learned) == first
+    execute(example_db, 'CALL cronspec."pattern-learning"()')  # each event counts once
+    assert query(example_db, learned) == first
+    execute(
+        example_db,
+        "INSERT INTO pattern_events (pattern_type, pattern_key, succeeded, duration_ms) "
+        "VALUES ('sql', 'q1', true, 20)",
+    )
+    execute(example_db, 'CALL cronspec."pattern-learning"()')
+    assert query(example_db, learned)[0] == ("q1", 3, 2, 2, 30, 2 / 3, 15.0)
+    assert query(example_db, "SELECT count(*) FROM pattern_events WHERE learned_at IS NULL") == [
+        (0,)
+    ]
+    # The VACUUM job is a bare command: it runs as pg_cron runs it, outside a transaction.
+    (command,) = query(
+        example_db, "SELECT command FROM cron.job WHERE jobname = 'daily-vacuum-analyze'"
+    )[0]
+    execute(example_db, command)
+
+
+# --- idempotence, psql and psycopg ------------------------------------------------------------
+
+
+def test_second_application_changes_no_row(
+    example_db: str, example: Path, psql: Psql, tmp_path: Path
+) -> None:
+    sql = migration(example)
+    sql_file = tmp_path / "pg_cron.sql"
+    sql_file.write_text(sql, encoding="utf-8")
+    psql(file=sql_file)
+    before = snapshot(example_db)
+    seeds = query(example_db, "SELECT xmin::text, t::text FROM work_plan_themes t")
+    assert set(before) >= {"managed_job", "managed_procedure"}
+    assert len(before["managed_job"]) == 5 and len(before["managed_procedure"]) == 4
+    psql(file=sql_file)
+    assert snapshot(example_db) == before
+    apply(example_db, sql, autocommit=False)  # psycopg's own BEGIN, then the file's
+    assert snapshot(example_db) == before
+    apply(example_db, sql, autocommit=True)
+    assert snapshot(example_db) == before
+    assert query(example_db, "SELECT xmin::text, t::text FROM work_plan_themes t") == seeds
+
+
+@pytest.mark.parametrize("autocommit", [True, False])
+def test_psycopg_applies_the_file_in_either_mode(
+    example_db: str, example: Path, autocommit: bool
+) -> None:
+    result = compiled(example)
+    apply(example_db, result.files["pg_cron.sql"], autocommit=autocommit)
+    assert jobs(example_db) == expected_jobs(result)
+    execute(example_db, "DROP TABLE pattern_events CASCADE")
+    before = snapshot(example_db)
+    error = apply_fails(example_db, result.files["pg_cron.sql"], autocommit=autocommit)
+    assert "pattern-learning" in message(error)
+    assert snapshot(example_db) == before
+    apply(example_db, result.files["pg_cron_rollback.sql"], autocommit=autocommit)
+    assert jobs(example_db) == {}
+
+
+def test_a_job_moved_to_another_database_comes_back(example_db: str, example: Path) -> None:
+    """pg_cron 1.4's upsert keeps a job's database: the migration reschedules it."""
+    result = compiled(example)
+    apply(example_db, result.files["pg_cron.sql"])
+    execute(
+        example_db, "UPDATE cron.job SET database = 'postgres' WHERE jobname = 'daily-pagerank'"
+    )
+    apply(example_db, result.files["pg_cron.sql"])
+    assert jobs(example_db) == expected_jobs(result)
+
+
+# --- ownership: never touch what cronspec did not create --------------------------------------
+
+
+def test_unmanaged_jobs_and_procedures_survive_apply_and_rollback(
+    example_db: str, example: Path, psql: Psql, tmp_path: Path
+) -> None:
+    execute(example_db, UNMANAGED)
+    kept = unmanaged(example_db)
+    assert len(kept) == 5
+    result = compiled(example)
+    apply(example_db, result.files["pg_cron.sql"])
+    assert unmanaged(example_db) == kept
+    assert {k: v for k, v in jobs(example_db).items() if k != "handmade"} == expected_jobs(result)
+    assert procedures(example_db) == {
+        **expected_procedures(result),
+        "daily-pagerank-old": " SELECT 1 ",
+    }
+    apply(example_db, result.files["pg_cron.sql"])
+    assert unmanaged(example_db) == kept
+
+    rollback_file = tmp_path / "rollback.sql"
+    rollback_file.write_text(result.files["pg_cron_rollback.sql"], encoding="utf-8")
+    psql(file=rollback_file)
+    assert unmanaged(example_db) == kept
+    assert set(jobs(example_db)) == {"handmade"}
+    assert procedures(example_db) == {"daily-pagerank-old": " SELECT 1 "}
+    assert "managed_job" not in snapshot(example_db)
+    after_rollback = snapshot(example_db)
+    psql(file=rollback_file)  # the rollback is idempotent
+    apply(example_db, result.files["pg_cron_rollback.sql"])
+    assert snapshot(example_db) == after_rollback
+
+    apply(example_db, result.files["pg_cron.sql"])  # and the migration applies again
+    assert unmanaged(example_db) == kept
+    assert procedures(example_db) == {
+        **expected_procedures(result),
+        "daily-pagerank-old": " SELECT 1 ",
+    }
+
+
+def test_rollback_on_a_database_never_migrated(db: str, example: Path) -> None:
+    execute(db, "SELECT cron.schedule('handmade', '7 7 * * *', 'SELECT 1')")
+    before = snapshot(db)
+    apply(db, rollback_sql(example))
+    apply(db, rollback_sql(example))
+    assert snapshot(db) == before
+
+
+CLASHES = {
+    "job": (
+        "SELECT cron.schedule('pattern-learning', '1 1 * * *', 'SELECT 1')",
+        "pattern-learning",
+    ),
+    "procedure": (
+        'CREATE SCHEMA IF NOT EXISTS cronspec; CREATE PROCEDURE cronspec."daily-pagerank"() '
+        "LANGUAGE sql AS $$ SELECT 1 $$",
+        "daily-pagerank",
+    ),
+    "function": (
+        "CREATE SCHEMA IF NOT EXISTS cronspec; "
+        'CREATE FUNCTION cronspec."weekly-populate-graph-deps"() '
+        "RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+        "weekly-populate-graph-deps",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CLASHES))
+@pytest.mark.parametrize("first_apply", [False, True], ids=["fresh", "after-apply"])
+def test_a_name_clash_fails_and_changes_nothing(
+    example_db: str, example: Path, psql: Psql, tmp_path: Path, kind: str, first_apply: bool
+) -> None:
+    setup, task = CLASHES[kind]
+    if first_apply:
+        # cronspec ran before without this task; then someone made the clashing object.
+        (example / "specs" / f"{task}.yaml").rename(tmp_path / f"{task}.yaml")
+        apply(example_db, migration(example))
+        (tmp_path / f"{task}.yaml").rename(example / "specs" / f"{task}.yaml")
+    execute(example_db, setup)
+    before = snapshot(example_db)
+    sql_file = tmp_path / "pg_cron.sql"
+    sql_file.write_text(migration(example), encoding="utf-8")
+    failed = psql(file=sql_file, check=False)
+    assert failed.returncode != 0
+    assert f"task {task} (specs/{task}.yaml)" in failed.stderr
+    assert "cronspec did not create" in failed.stderr
+    assert snapshot(example_db) == before
+    error = apply_fails(example_db, migration(example))
+    assert f"task {task} (specs/{task}.yaml)" in message(error)
+    assert snapshot(example_db) == before
+
+
+# --- all or nothing ---------------------------------------------------------------------------
+
+
+def test_a_body_that_no_longer_applies_fails_and_changes_nothing(
+    example_db: str, example: Path
+) -> None:
+    """pattern_events is dropped after a first apply: the unchanged body no longer applies."""
+    sql = migration(example)
+    apply(example_db, sql)
+    execute(example_db, "DROP TABLE pattern_events")
+    before = snapshot(example_db)
+    error = apply_fails(example_db, sql)
+    assert "task pattern-learning (specs/pattern-learning.yaml)" in message(error)
+    assert "pattern_events" in message(error)
+    assert snapshot(example_db) == before
+
+
+def test_a_late_failure_undoes_every_earlier_change(
+    example_db: str, example: Path, project: Callable[..., Path]
+) -> None:
+    apply(example_db, migration(example))
+    execute(example_db, UNMANAGED.replace("CREATE SCHEMA IF NOT EXISTS cronspec;", ""))
+    before = snapshot(example_db)
+    specs = example / "specs"
+    (specs / "daily-pagerank.yaml").unlink()  # removed: its job and procedure would go
+    pattern = specs / "pattern-learning.yaml"
+    pattern.write_text(pattern.read_text().replace("*/5 * * * *", "*/10 * * * *"))
+    (specs / "zz-broken.yaml").write_text(
+        "name: zz-broken\ndescription: d\nkind: sql\nschedule: '0 1 * * *'\n"
+        "sql: UPDATE no_such_table SET x = 1;\n"
+    )
+    error = apply_fails(example_db, migration(example))
+    assert "task zz-broken (specs/zz-broken.yaml)" in message(error)
+    assert "no_such_table" in message(error)
+    assert snapshot(example_db) == before
+
+
+def test_a_failing_startup_task_is_named_and_changes_nothing(
+    db: str, project: Callable[..., Path]
+) -> None:
+    root = project(
+        {
+            "boom.yaml": "name: boom\ndescription: d\nkind: sql\n"
+            "schedule: ['@startup', '0 1 * * *']\nsql: INSERT INTO t VALUES (1 / 0);\n",
+        }
+    )
+    execute(db, "CREATE TABLE t (x int)")
+    before = snapshot(db)
+    error = apply_fails(db, migration(root))
+    assert "task boom (specs/boom.yaml)" in message(error)
+    assert "division by zero" in message(error)
+    assert snapshot(db) == before
+
+
+# --- run history ------------------------------------------------------------------------------
+
+TRIVIAL = (
+    "name: {name}\ndescription: d\nkind: sql\nschedule: '{schedule}'\n"
+    "sql: UPDATE tiny SET n = n + 1;\n"
+)
+
+
+def test_keep_history_purges_old_run_details(db: str, project: Callable[..., Path]) -> None:
+    specs = {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")}
+    root = project(specs, toml='[pg_cron]\nkeep_history = "7 days"\n')
+    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
+    apply(db, migration(root))
+    found = jobs(db)
+    assert set(found) == {"bump", HISTORY_JOB}
+    schedule, command, database, _, active = found[HISTORY_JOB]
+    assert (schedule, database, active) == (HISTORY_SCHEDULE, "cronspec_test", True)
+    assert "cron.job_run_details" in command and "7 days" in command
+
+    execute(
+        db,
+        "INSERT INTO cron.job_run_details (jobid, runid, database, username, command, status, "
+        "start_time, end_time) VALUES "
+        "(1, 900001, 'cronspec_test', 'postgres', 'SELECT 1', 'succeeded', "
+        " now() - interval '9 days', now() - interval '9 days'), "
+        "(1, 900002, 'cronspec_test', 'postgres', 'SELECT 1', 'succeeded', "
+        " now() - interval '1 day', now() - interval '1 day')",
+    )
+    execute(db, command)
+    assert query(db, "SELECT runid FROM cron.job_run_details WHERE runid > 900000") == [(900002,)]
+
+    apply(db, migration(project(specs)))  # keep_history removed: its job goes
+    assert set(jobs(db)) == {"bump"}
+
+
+# --- a role that is not superuser -------------------------------------------------------------
+
+ROLE = "cronspec_deployer"
+
+
+@pytest.fixture
+def deployer(db: str) -> Iterator[str]:
+    """A plain login role owning the app's objects; returns its DSN."""
+    execute(
+        db,
+        f"""
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') THEN
+            CREATE ROLE {ROLE} LOGIN;
+          END IF;
+        END $$;
+        GRANT USAGE ON SCHEMA cron TO {ROLE};
+        GRANT CREATE ON DATABASE cronspec_test TO {ROLE};
+        GRANT CREATE ON SCHEMA public TO {ROLE};
+        """,
+    )
+    try:
+        yield as_role(db, ROLE)
+    finally:
+        execute(
+            db,
+            f"REVOKE EXECUTE ON FUNCTION cron.alter_job(bigint, text, text, text, text, boolean) "
+            f"FROM {ROLE}",
+        )
+
+
+def test_a_plain_role_applies_when_no_job_changes_active(
+    deployer: str, db: str, example: Path, project: Callable[..., Path]
+) -> None:
+    execute(deployer, EXAMPLE_SCHEMA)
+    result = compiled(example)
+    apply(deployer, result.files["pg_cron.sql"])
+    assert jobs(db) == expected_jobs(result, user=ROLE)
+    assert procedures(db) == expected_procedures(result)
+    before = snapshot(db)
+    apply(deployer, result.files["pg_cron.sql"])
+    assert snapshot(db) == before
+
+    # `enabled: false` needs cron.alter_job, revoked from PUBLIC: a clear failure, no change.
+    spec = example / "specs" / "pattern-learning.yaml"
+    spec.write_text(spec.read_text() + "enabled: false\n")
+    error = apply_fails(deployer, migration(example))
+    text = message(error)
+    assert "task pattern-learning (specs/pattern-learning.yaml)" in text
+    assert "cron.alter_job" in text and ROLE in text
+    assert "GRANT EXECUTE ON FUNCTION cron.alter_job" in (error.diag.message_hint or "")
+    assert snapshot(db) == before
+
+    # With EXECUTE granted, the plain role can (de)activate its own jobs.
+    execute(
+        db,
+        "GRANT EXECUTE ON FUNCTION cron.alter_job(bigint, text, text, text, text, boolean) "
+        f"TO {ROLE}",
+    )
+    apply(deployer, migration(example))
+    assert jobs(db)["pattern-learning"][4] is False
+    apply(deployer, rollback_sql(example))
+    assert jobs(db) == {}
+    assert procedures(db) == {}
+
+
+def test_a_plain_role_leaves_other_roles_jobs_alone(
+    deployer: str, db: str, project: Callable[..., Path]
+) -> None:
+    """Jobs are per role; so is the run history the purge job can see and delete."""
+    root = project(
+        {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")},
+        toml='[pg_cron]\nkeep_history = "7 days"\n',
+    )
+    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
+    execute(db, "SELECT cron.schedule('bump', '5 5 * * *', 'SELECT 1')")  # postgres's own job
+    postgres_job = query(db, "SELECT j.xmin::text, j::text FROM cron.job j")
+    apply(deployer, migration(root))
+    rows = query(db, "SELECT username, schedule FROM cron.job WHERE jobname = 'bump' ORDER BY 1")
+    assert rows == [(ROLE, "0 1 * * *"), ("postgres", "5 5 * * *")]
+    execute(
+        db,
+        "INSERT INTO cron.job_run_details (jobid, runid, database, username, command, status, "
+        "start_time, end_time) SELECT 1, 900000 + i, 'cronspec_test', u, 'SELECT 1', "
+        "'succeeded', now() - interval '9 days', now() - interval '9 days' "
+        f"FROM unnest(ARRAY['postgres', '{ROLE}']) WITH ORDINALITY AS x(u, i)",
+    )
+    (command,) = query(deployer, "SELECT command FROM cron.job WHERE jobname LIKE 'cronspec:%'")[0]
+    execute(deployer, command)  # as the job runs: as its role, under row-level security
+    assert query(db, "SELECT username FROM cron.job_run_details WHERE runid > 900000") == [
+        ("postgres",)
+    ]
+    apply(deployer, rollback_sql(root))
+    assert query(db, "SELECT j.xmin::text, j::text FROM cron.job j") == postgres_job
+
+
+# --- psql -1 and psql without ON_ERROR_STOP ---------------------------------------------------
+
+
+def test_psql_single_transaction_and_no_error_stop(
+    example_db: str, example: Path, cluster: PgCluster, tmp_path: Path
+) -> None:
+    sql_file = tmp_path / "pg_cron.sql"
+    sql_file.write_text(migration(example), encoding="utf-8")
+    base = [a for a in cluster.psql() if a != "ON_ERROR_STOP=1"]
+    base.remove("-v")
+    run = subprocess.run(
+        [*base, "-q", "-1", "-f", str(sql_file)],
+        capture_output=True,
+        text=True,
+        env=cluster.env(),
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    result = compiled(example)
+    assert jobs(example_db) == expected_jobs(result)
+    execute(example_db, "DROP TABLE pattern_events")
+    before = snapshot(example_db)
+    # Without ON_ERROR_STOP psql goes on after the error; the file's COMMIT then rolls back.
+    run = subprocess.run(
+        [*base, "-q", "-f", str(sql_file)],
+        capture_output=True,
+        text=True,
+        env=cluster.env(),
+        check=False,
+    )
+    assert "task pattern-learning" in run.stderr
+    assert snapshot(example_db) == before
+
+
+# --- settings and awkward text ----------------------------------------------------------------
+
+
+def test_a_migration_for_a_newer_pg_cron_refuses_to_run(
+    db: str, project: Callable[..., Path]
+) -> None:
+    root = project(
+        {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")},
+        toml='[pg_cron]\nversion = "1.5"\n',
+    )
+    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
+    before = snapshot(db)
+    error = apply_fails(db, migration(root))
+    assert "generated for pg_cron 1.5, but this server has pg_cron 1.4" in message(error)
+    assert snapshot(db) == before
+
+
+def test_changing_the_procedure_schema_moves_the_procedures(
+    db: str, project: Callable[..., Path]
+) -> None:
+    specs = {
+        "bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *"),
+        "other.yaml": TRIVIAL.format(name="other", schedule="0 2 * * *"),
+    }
+    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
+    apply(db, migration(project(specs)))
+    jobid = query(db, "SELECT jobid FROM cron.job WHERE jobname = 'bump'")
+    moved = project(specs, toml='[pg_cron]\nschema = "jobs"\n')
+    apply(db, migration(moved))
+    assert procedures(db, "cronspec") == {}
+    assert set(procedures(db, "jobs")) == {"bump", "other"}
+    assert jobs(db)["bump"][1] == 'CALL "jobs"."bump"()'
+    assert query(db, "SELECT jobid FROM cron.job WHERE jobname = 'bump'") == jobid
+    execute(db, 'CALL jobs."bump"()')
+    apply(db, rollback_sql(moved))
+    assert procedures(db, "jobs") == {} and jobs(db) == {}
+
+
+AWKWARD_BODY = (
+    "UPDATE odd SET s = 'it''s \\ $body$ é ' || $x$ $body_1$ $x$ || E'\\t' || %s\n"
+    'WHERE "Weird ""col""" IS NULL OR s LIKE \'%%\\_%%\';'
+)
+
+
+def test_bodies_and_commands_with_quotes_dollars_and_backslashes(
+    db: str, project: Callable[..., Path]
+) -> None:
+    body = AWKWARD_BODY % "'%I'"
+    spec = "name: odd\ndescription: d\nkind: sql\nschedule: '0 1 * * *'\nsql: |\n" + "".join(
+        f"  {line}\n" for line in body.split("\n")
+    )
+    bare = (
+        "name: bare\ndescription: d\nkind: sql\nschedule: '0 2 * * *'\n"
+        "sql: 'VACUUM \"Odd ''Table\"'\n"
+    )
+    root = project({"odd.yaml": spec, "bare.yaml": bare})
+    execute(db, 'CREATE TABLE odd (s text, "Weird ""col""" int); CREATE TABLE "Odd \'Table" ()')
+    result = compiled(root)
+    apply(db, result.files["pg_cron.sql"])
+    assert procedures(db) == {"odd": body + "\n"}
+    assert jobs(db)["bare"][1] == 'VACUUM "Odd \'Table"'
+    execute(db, "INSERT INTO odd VALUES ('a', NULL)")
+    execute(db, 'CALL cronspec."odd"()')
+    assert query(db, "SELECT s FROM odd") == [("it's \\ $body$ é  $body_1$ \t%I",)]
+    before = snapshot(db)
+    apply(db, result.files["pg_cron.sql"])
+    assert snapshot(db) == before
+
+
+def test_concurrent_deploys_wait_for_each_other(example_db: str, example: Path) -> None:
+    """Two deploys at once: without a lock, CREATE SCHEMA or CREATE OR REPLACE collide."""
+
+    def deploy_all(sql: str) -> list[BaseException]:
+        errors: list[BaseException] = []
+
+        def deploy() -> None:
+            try:
+                apply(example_db, sql)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=deploy) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
+
+    result = compiled(example)
+    assert deploy_all(result.files["pg_cron.sql"]) == []
+    assert jobs(example_db) == expected_jobs(result)
+    for spec in (example / "specs").glob("*.yaml"):  # bodies and schedules change
+        text = spec.read_text().replace('schedule: "0 ', 'schedule: "1 ').replace('- "0 ', '- "1 ')
+        if "kind: sql" in text and "VACUUM" not in text:
+            text += "  SELECT 1;\n"
+        spec.write_text(text)
+    changed = compiled(example)
+    assert changed.files["pg_cron.sql"] != result.files["pg_cron.sql"]
+    assert deploy_all(changed.files["pg_cron.sql"]) == []
+    assert jobs(example_db) == expected_jobs(changed)
+    assert procedures(example_db) == expected_procedures(changed)
+
+
+def _statement(sql: str, start: str, end: str = ";\n") -> str:
+    begin = sql.index(start)
+    return sql[begin : sql.index(end, begin) + len(end)]
+
+
+def test_the_cron_timezone_check_of_pg_cron_1_5(db: str, project: Callable[..., Path]) -> None:
+    """1.4.2 has no cron.timezone: the 1.5+ check runs here with its version bound lowered and
+    pg_settings stood in for by a temporary view (1.4.2's placeholder is not in pg_settings)."""
+    root = project(
+        {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")},
+        toml='timezone = "Asia/Tokyo"\n[pg_cron]\nversion = "1.5"\n',
+    )
+    sql = migration(root)
+    fail = _statement(sql, "CREATE OR REPLACE FUNCTION pg_temp.cronspec_fail", "$fn$;\n")
+    check = _statement(sql, "SELECT pg_temp.cronspec_fail(format(\n  'cronspec: schedules")
+    check = check.replace(">= ARRAY[1, 5]", ">= ARRAY[1, 4]")
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(fail.encode())
+        conn.execute(
+            "CREATE TEMPORARY VIEW pg_settings AS SELECT 'cron.timezone'::text AS name, "
+            "current_setting('cron.timezone') AS setting; "
+            "SET search_path = pg_temp, pg_catalog, public"
+        )
+        conn.execute("SET cron.timezone = 'Asia/Tokyo'")
+        conn.execute(check.encode())
+        conn.execute("SET cron.timezone = 'UTC'")
+        with pytest.raises(psycopg.Error, match=r"for Asia/Tokyo, but cron\.timezone is UTC"):
+            conn.execute(check.encode())
