@@ -260,8 +260,13 @@ def parse_document(path: str, raw: bytes) -> tuple[Document | None, list[Diagnos
         return None, [_syntax_error(path, text, exc)]
     except yaml.reader.ReaderError as exc:  # characters YAML does not allow at all
         line, col = _line_col(text, exc.position)
-        return None, [error("Y101", f"invalid YAML: character U+{exc.character:04X} is not "
-                                    "allowed in YAML text", Span(path, line, col))]
+        return None, [
+            error(
+                "Y101",
+                f"invalid YAML: character U+{exc.character:04X} is not allowed in YAML text",
+                Span(path, line, col),
+            )
+        ]
     except yaml.YAMLError as exc:  # pragma: no cover - other unmarked errors are rare
         return None, [error("Y101", f"invalid YAML: {exc}", Span(path, 1, 1))]
     if node is None:
