@@ -95,6 +95,26 @@ EXCEPTION WHEN insufficient_privilege THEN
                         current_user);
 END
 $fn$;
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_schedule(
+  p_name text, p_schedule text, p_command text, p_database text, p_task text, p_spec text)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF p_database = current_database() THEN
+    PERFORM cron.schedule(p_name, p_schedule, p_command);
+  ELSE
+    -- revoked from PUBLIC like alter_job: only called for jobs placed in another database
+    PERFORM cron.schedule_in_database(p_name, p_schedule, p_command, p_database);
+  END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE EXCEPTION 'cronspec: task % (%): scheduling its job in database % needs '
+    'cron.schedule_in_database, which role % may not execute', p_task, p_spec, p_database,
+    current_user
+    USING ERRCODE = 'insufficient_privilege',
+          HINT = format('apply as a superuser, or first run as one: GRANT EXECUTE ON FUNCTION '
+                        'cron.schedule_in_database(text, text, text, text, text, boolean) TO %I',
+                        current_user);
+END
+$fn$;
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_startup(p_command text, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -129,7 +149,8 @@ CREATE TEMPORARY TABLE cronspec_desired_job (
   command text NOT NULL,
   active boolean NOT NULL,
   task text NOT NULL,
-  spec text NOT NULL
+  spec text NOT NULL,
+  database text NOT NULL DEFAULT current_database()
 );
 INSERT INTO cronspec_desired_job (jobname, schedule, command, active, task, spec) VALUES
   ('daily-pagerank', '0 3 * * *',
@@ -343,13 +364,17 @@ FROM cronspec_desired_procedure d
 ORDER BY d.schema_name, d.procedure_name;
 
 -- Schedule the jobs that are missing or differ. pg_cron's upsert by name keeps the job's
--- database, so a job in another database is unscheduled first.
+-- database, so a job that must move to another database is unscheduled first.
+SELECT pg_temp.cronspec_fail(format(
+  'cronspec: task %s (%s): database %I does not exist', d.task, d.spec, d.database))
+FROM cronspec_desired_job d
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d.database);
 SELECT cron.unschedule(j.jobid)
 FROM cron.job j
 JOIN cronspec_desired_job d ON d.jobname = j.jobname
-WHERE j.username = current_user AND j.database <> current_database()
+WHERE j.username = current_user AND j.database <> d.database
 ORDER BY j.jobid;
-SELECT cron.schedule(d.jobname, d.schedule, d.command)
+SELECT pg_temp.cronspec_schedule(d.jobname, d.schedule, d.command, d.database, d.task, d.spec)
 FROM cronspec_desired_job d
 LEFT JOIN cron.job j ON j.jobname = d.jobname AND j.username = current_user
 WHERE j.jobid IS NULL OR j.schedule <> d.schedule OR j.command <> d.command

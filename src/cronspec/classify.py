@@ -98,6 +98,32 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
         reasons.append("executor: auto sends SQL-eligible tasks to pg_cron")
     else:
         reasons.append("executor: auto sends app-bound tasks to Oban")
+    if task.database is not None:
+        if executor == "oban":
+            diags.append(
+                error(
+                    "X504",
+                    "`database:` places a pg_cron job, but this task runs on Oban; remove it",
+                    task.span("database"),
+                )
+            )
+            return None, diags
+        if any(isinstance(s.schedule.meaning, Startup) for s in task.schedules):
+            diags.append(
+                error(
+                    "X504",
+                    f"@startup runs in the migration's database, not in "
+                    f"`{task.database}`; schedule it with cron fields, or drop "
+                    "`database:`",
+                    task.span("database"),
+                )
+            )
+            return None, diags
+        reasons.append(
+            f"runs in database {task.database} (cron.schedule_in_database): the body "
+            "is the job's command, since the migration cannot create a procedure "
+            "there; PostgreSQL checks it only when the job first runs"
+        )
     if executor == "oban" and task.worker is None:
         diags.append(
             error(

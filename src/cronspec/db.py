@@ -154,8 +154,9 @@ def compare(plan: Plan, state: LiveState) -> list[Change]:
             details.append(f"schedule {live.schedule} -> {job.schedule}")
         if live.command != job.command:
             details.append(f"command {live.command} -> {job.command}")
-        if live.database != state.database:
-            details.append(f"database {live.database} -> {state.database}")
+        wanted_database = job.database or state.database
+        if live.database != wanted_database:
+            details.append(f"database {live.database} -> {wanted_database}")
         if live.active != job.active:
             details.append(f"active {str(live.active).lower()} -> {str(job.active).lower()}")
         if details:

@@ -44,6 +44,7 @@ class PgJob:
     active: bool
     task: str
     spec: str
+    database: str | None = None  # None: the database the migration runs in
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,10 @@ def build_plan(
             assert task.sql is not None and c.analysis is not None
             if c.standalone:
                 command = c.analysis.statements[0].text
+            elif task.database is not None:
+                # the migration cannot create a procedure in another database: the body is the
+                # command, which pg_cron runs as one transaction
+                command = task.sql.rstrip("\n")
             else:
                 procedures.append(
                     PgProcedure(
@@ -251,7 +256,9 @@ def build_plan(
             if c.executor == "pg_cron":
                 assert command is not None
                 jobname = task.name if job_number == 1 else f"{task.name}:{job_number}"
-                jobs.append(PgJob(jobname, text, command, task.enabled, task.name, task.path))
+                jobs.append(
+                    PgJob(jobname, text, command, task.enabled, task.name, task.path, task.database)
+                )
             elif task.enabled:
                 assert task.worker is not None
                 oban.append(ObanJob(text, task.worker, _oban_opts(c), task.name))

@@ -15,6 +15,7 @@ WORKER_PATTERN = r"^[A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_]*)*$"
 QUEUE_PATTERN = r"^[a-z_][a-z0-9_]*$"
 IDENT_PATTERN = r"^[a-z_][a-z0-9_]*$"
 MAX_NAME = 63
+DATABASE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 INTERVAL_PATTERN = r"^[1-9][0-9]{0,4} (minute|hour|day|week|month)s?$"
 
 
@@ -130,6 +131,15 @@ class TaskSpec(BaseModel):
         default=None,
         description="IANA time zone of the task's schedules; defaults to the project's.",
         examples=["UTC"],
+    )
+    database: Annotated[str, StringConstraints(pattern=DATABASE_PATTERN, max_length=63)] | None = (
+        Field(
+            default=None,
+            description="pg_cron tasks only: run the job in this database (with "
+            "cron.schedule_in_database) instead of the one the migration runs in. The body is "
+            "then the job's command, since the migration cannot create a procedure there.",
+            examples=["analytics"],
+        )
     )
     day_match: Literal["any", "all"] | None = Field(
         default=None,

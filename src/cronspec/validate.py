@@ -54,6 +54,7 @@ class Task:
     enabled: bool
     timezone: str
     day_match: Literal["any", "all"] | None
+    database: str | None
     spans: Mapping[str, Span]  # key positions, for diagnostics about a field
 
     def span(self, key: str) -> Span:
@@ -250,7 +251,7 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
                     )
                 )
     else:
-        for key in SQL_ONLY_FIELDS:
+        for key in (*SQL_ONLY_FIELDS, "database"):
             if key in doc.data:
                 diags.append(
                     error("S207", f"`{key}` applies to `kind: sql` only", span((key,), key=True))
@@ -301,6 +302,7 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         enabled=spec.enabled,
         timezone=zone_name,
         day_match=spec.day_match,
+        database=spec.database,
         spans={
             str(k[0]): Span(doc.path, *pos) for k, pos in doc.source.keys.items() if len(k) == 1
         },
