@@ -152,22 +152,21 @@ CREATE TEMPORARY TABLE cronspec_desired_job (
   spec text NOT NULL,
   database text NOT NULL DEFAULT current_database()
 );
-INSERT INTO cronspec_desired_job (jobname, schedule, command, active, task, spec) VALUES
-  ('daily-pagerank', '0 3 * * *',
-   'CALL "cronspec"."daily-pagerank"()',
-   true, 'daily-pagerank', 'specs/daily-pagerank.yaml'),
-  ('daily-vacuum-analyze', '30 2 * * *',
-   'VACUUM (ANALYZE) graph_nodes, graph_edges, pattern_events, learned_patterns',
-   true, 'daily-vacuum-analyze', 'specs/daily-vacuum-analyze.yaml'),
-  ('once-seed-work-plan', '0 0 1 1 *',
-   'CALL "cronspec"."once-seed-work-plan"()',
-   true, 'once-seed-work-plan', 'specs/once-seed-work-plan.yaml'),
-  ('pattern-learning', '*/5 * * * *',
-   'CALL "cronspec"."pattern-learning"()',
-   true, 'pattern-learning', 'specs/pattern-learning.yaml'),
-  ('weekly-populate-graph-deps', '0 7 * * 0',
-   'CALL "cronspec"."weekly-populate-graph-deps"()',
-   true, 'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml');
+INSERT INTO cronspec_desired_job VALUES ('daily-pagerank', '0 3 * * *',
+  'CALL "cronspec"."daily-pagerank"()',
+  true, 'daily-pagerank', 'specs/daily-pagerank.yaml', DEFAULT);
+INSERT INTO cronspec_desired_job VALUES ('daily-vacuum-analyze', '30 2 * * *',
+  'VACUUM (ANALYZE) graph_nodes, graph_edges, pattern_events, learned_patterns',
+  true, 'daily-vacuum-analyze', 'specs/daily-vacuum-analyze.yaml', DEFAULT);
+INSERT INTO cronspec_desired_job VALUES ('once-seed-work-plan', '0 0 1 1 *',
+  'CALL "cronspec"."once-seed-work-plan"()',
+  true, 'once-seed-work-plan', 'specs/once-seed-work-plan.yaml', DEFAULT);
+INSERT INTO cronspec_desired_job VALUES ('pattern-learning', '*/5 * * * *',
+  'CALL "cronspec"."pattern-learning"()',
+  true, 'pattern-learning', 'specs/pattern-learning.yaml', DEFAULT);
+INSERT INTO cronspec_desired_job VALUES ('weekly-populate-graph-deps', '0 7 * * 0',
+  'CALL "cronspec"."weekly-populate-graph-deps"()',
+  true, 'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml', DEFAULT);
 
 -- The specs' state: one row per procedure.
 CREATE TEMPORARY TABLE cronspec_desired_procedure (

@@ -69,7 +69,8 @@ def test_check_reports_changed_missing_and_extra_files(project: Project, cli: Cl
     assert code == 1
     assert "generated/ is stale (pg_cron.sql, REPORT.md, old.sql)" in err
     assert "+++ b/generated/REPORT.md" in out and "--- /dev/null" in out
-    assert "-  ('seed', '0 1 * * *'," in out and "+  ('seed', '0 3 * * *'," in out
+    assert "-INSERT INTO cronspec_desired_job VALUES ('seed', '0 1 * * *'," in out
+    assert "+INSERT INTO cronspec_desired_job VALUES ('seed', '0 3 * * *'," in out
     assert "Only in generated: old.sql (no longer generated)" in out
     assert {p.name: p.read_bytes() for p in generated.iterdir()} == before  # --check wrote nothing
     assert cli(root, "compile")[0] == 0

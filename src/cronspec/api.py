@@ -18,7 +18,7 @@ from .config import load_config
 from .diagnostics import Diagnostic, Span, error, has_errors, sort_diagnostics
 from .plan import Plan, build_plan
 from .render.oban import render_crontab
-from .render.pg_cron import render_migration, render_rollback
+from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
 from .source import parse_document
 from .spec import ProjectConfig
@@ -97,19 +97,19 @@ def load_tasks(root: Path, config: ProjectConfig) -> tuple[list[Task], list[Diag
 
 
 def render_files(plan: Plan) -> dict[str, str]:
-    files = {
-        "pg_cron.sql": render_migration(plan),
-        "pg_cron_rollback.sql": render_rollback(plan),
-        "oban_crontab.exs": render_crontab(plan),
-        "REPORT.md": render_report(plan),
-    }
-    for name in ("pg_cron.sql", "pg_cron_rollback.sql"):
-        problems = unparsable_statements(files[name])
+    sql_parts = {"pg_cron.sql": migration_parts(plan), "pg_cron_rollback.sql": rollback_parts(plan)}
+    for name, parts in sql_parts.items():
+        # piece by piece: memory stays bounded by the largest statement, not the file
+        problems = [p for part in parts for p in unparsable_statements(part)]
         if problems:
             raise InternalError(
                 f"generated {name} does not parse back with sqlglot: " + "; ".join(problems)
             )
-    return files
+    return {
+        **{name: "".join(parts) for name, parts in sql_parts.items()},
+        "oban_crontab.exs": render_crontab(plan),
+        "REPORT.md": render_report(plan),
+    }
 
 
 def compile_specs(root: Path) -> Compiled:

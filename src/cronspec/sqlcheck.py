@@ -11,7 +11,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -333,17 +333,18 @@ def _short_text(text: str) -> str:
     return text[:160]
 
 
-def unparsable_statements(sql: str) -> list[str]:
+@lru_cache(maxsize=64)  # the fixed parts of a file come back on every render
+def unparsable_statements(sql: str) -> tuple[str, ...]:
     """Statements of an emitted file that sqlglot cannot parse (a cronspec bug if any)."""
-    problems = []
+    problems: list[str] = []
     try:
         expressions = sqlglot.parse(sql, read="postgres")
     except (ParseError, TokenError) as exc:
-        return [_short(exc)]
+        return (_short(exc),)
     for expression in expressions:
         if isinstance(expression, exp.Command) and not _allowed_command(expression):
             problems.append(f"unparsed statement: {expression.sql('postgres')[:80]}")
-    return problems
+    return tuple(problems)
 
 
 # Statements sqlglot keeps as commands; each is fixed text of ours apart from quoted names.

@@ -255,22 +255,16 @@ CREATE TEMPORARY TABLE cronspec_desired_job (
   database text NOT NULL DEFAULT current_database()
 );
 """
-    for placed in (False, True):
-        group = [j for j in jobs if (j.database is not None) == placed]
-        if not group:
-            continue
-        rows = (
-            f"  ({quote_literal(j.jobname)}, {quote_literal(j.schedule)},\n"
-            f"   {quote_literal(j.command)},\n"
-            f"   {'true' if j.active else 'false'}, {quote_literal(j.task)}, "
-            f"{quote_literal(j.spec)}"
-            + (f", {quote_literal(j.database)})" if j.database is not None else ")")
-            for j in group
+    # One statement per job, so adding or removing a task changes only its own lines.
+    for j in jobs:
+        database = "DEFAULT" if j.database is None else quote_literal(j.database)
+        yield (
+            f"INSERT INTO cronspec_desired_job VALUES ({quote_literal(j.jobname)}, "
+            f"{quote_literal(j.schedule)},\n"
+            f"  {quote_literal(j.command)},\n"
+            f"  {'true' if j.active else 'false'}, {quote_literal(j.task)}, "
+            f"{quote_literal(j.spec)}, {database});\n"
         )
-        columns = "jobname, schedule, command, active, task, spec" + (
-            ", database" if placed else ""
-        )
-        yield f"INSERT INTO cronspec_desired_job ({columns}) VALUES\n" + _rows(rows) + ";\n"
 
 
 def _desired_procedures(procedures: tuple[PgProcedure, ...]) -> Iterator[str]:
@@ -394,6 +388,11 @@ def _preamble(title: str) -> str:
 
 def render_migration(plan: Plan) -> str:
     """generated/pg_cron.sql: takes any earlier cronspec state, or none, to the specs' state."""
+    return "".join(migration_parts(plan))
+
+
+def migration_parts(plan: Plan) -> list[str]:
+    """The migration as pieces of whole statements, so each can be parsed back on its own."""
     schema = plan.schema
     settings = (
         f"pg_cron {plan.config.pg_cron.version}, schedules in {plan.pg_timezone}, "
@@ -425,7 +424,7 @@ def render_migration(plan: Plan) -> str:
             for call in plan.startup_calls
         ]
     parts.append("\nDROP TABLE cronspec_desired_job, cronspec_desired_procedure;\nCOMMIT;\n")
-    return "".join(parts)
+    return parts
 
 
 ROLLBACK_BODY = f"""\
@@ -463,10 +462,9 @@ SELECT pg_temp.cronspec_rollback();
 
 def render_rollback(plan: Plan) -> str:
     """generated/pg_cron_rollback.sql: removes every job and procedure cronspec manages."""
-    return (
-        _preamble(
-            "pg_cron rollback: removes every job and procedure cronspec manages, and nothing else."
-        )
-        + ROLLBACK_BODY
-        + "\nCOMMIT;\n"
-    )
+    return "".join(rollback_parts(plan))
+
+
+def rollback_parts(plan: Plan) -> list[str]:
+    title = "pg_cron rollback: removes every job and procedure cronspec manages, and nothing else."
+    return [_preamble(title), ROLLBACK_BODY, "\nCOMMIT;\n"]
