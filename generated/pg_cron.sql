@@ -140,7 +140,7 @@ JOIN pg_settings s ON s.name = 'cron.timezone'  -- visible to superusers and pg_
 WHERE e.extname = 'pg_cron'
   AND string_to_array(substring(e.extversion FROM '^[0-9]+\.[0-9]+'), '.')::int[]
       >= ARRAY[1, 5]
-  AND s.setting NOT IN ('UTC', 'GMT', 'Etc/UTC', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Zulu', 'Etc/Universal', 'Etc/Zulu', 'GMT0', 'Etc/GMT0', 'Etc/GMT+0', 'Etc/GMT-0');
+  AND s.setting NOT IN ('UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Zulu', 'Etc/Universal', 'Etc/Zulu', 'Etc/GMT+0', 'Etc/GMT-0', 'Etc/GMT0', 'GMT0');
 
 -- The specs' state: one row per pg_cron job.
 CREATE TEMPORARY TABLE cronspec_desired_job (
