@@ -29,6 +29,17 @@ lint: $(STAMP)
 test: $(STAMP) test-deps lint check
 	$(BIN)/pytest -q
 
+# Benchmarks (bench/RESULTS.md). `bench` takes ~15 min on 2 cores, `bench-db` ~4 min.
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/compile_bench.py
+
+bench-db: $(STAMP) test-deps
+	$(BIN)/python bench/db_bench.py
+
 # Longer fuzzing than the default test run.
 fuzz: $(STAMP) test-deps
 	CRONSPEC_FUZZ_EXAMPLES=5000 $(BIN)/pytest -q tests/test_fuzz.py

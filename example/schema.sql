@@ -47,10 +47,12 @@ CREATE TABLE IF NOT EXISTS graph_edges (
 );
 
 -- Needed by the foreign keys' ON DELETE CASCADE and by any per-node edge lookup: the design
--- note's correlated-subquery body took 29 s at 10k nodes / 50k edges without them, 0.3-0.4 s
--- with them (README.md).
-CREATE INDEX IF NOT EXISTS graph_edges_source_id_idx ON graph_edges (source_id);
-CREATE INDEX IF NOT EXISTS graph_edges_target_id_idx ON graph_edges (target_id);
+-- note's correlated-subquery body took 29 s at 10k nodes / 50k edges without edge indexes,
+-- 0.3-0.4 s with them (README.md). Composite indexes serve those lookups and also let the
+-- graph job aggregate from the index alone: 134 -> 88 ms at 10k/50k, 1.75 -> 0.96 s at
+-- 100k/500k (bench/RESULTS.md).
+CREATE INDEX IF NOT EXISTS graph_edges_source_target_idx ON graph_edges (source_id, target_id);
+CREATE INDEX IF NOT EXISTS graph_edges_target_source_idx ON graph_edges (target_id, source_id);
 
 -- pattern-learning -----------------------------------------------------------
 

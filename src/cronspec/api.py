@@ -151,7 +151,7 @@ def compile_project(root: Path, *, check: bool = False) -> CompileOutcome:
     if not compiled.ok or compiled.config is None:
         return CompileOutcome(compiled, None, False)
     out_dir = root / compiled.config.output
-    comparison = output.compare(out_dir, compiled.files, compiled.config.output)
+    comparison = output.compare(out_dir, compiled.files, compiled.config.output, with_diff=check)
     if not check and comparison.stale:
         output.write(out_dir, compiled.files, comparison)
         return CompileOutcome(compiled, comparison, True)

@@ -53,7 +53,9 @@ def _on_disk(out_dir: Path) -> dict[str, Path]:
     }
 
 
-def compare(out_dir: Path, files: Mapping[str, str], label: str) -> Comparison:
+def compare(
+    out_dir: Path, files: Mapping[str, str], label: str, *, with_diff: bool = True
+) -> Comparison:
     existing = _on_disk(out_dir)
     changed: list[str] = []
     missing: list[str] = []
@@ -69,6 +71,8 @@ def compare(out_dir: Path, files: Mapping[str, str], label: str) -> Comparison:
             if old == new:
                 continue
             changed.append(name)
+        if not with_diff:
+            continue
         diff.extend(
             difflib.unified_diff(
                 old.splitlines(keepends=True),

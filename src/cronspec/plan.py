@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,6 +104,10 @@ class Plan:
     @property
     def schema(self) -> str:
         return self.config.pg_cron.schema_
+
+
+# Many tasks share a schedule; the report's next runs depend only on these values.
+_next_runs = lru_cache(maxsize=4096)(sched.next_runs)
 
 
 def quote_ident(name: str) -> str:
@@ -262,7 +267,7 @@ def build_plan(
             elif task.enabled:
                 assert task.worker is not None
                 oban.append(ObanJob(text, task.worker, _oban_opts(c), task.name))
-            runs = sched.next_runs(
+            runs = _next_runs(
                 ts.schedule.meaning,
                 start,
                 ZoneInfo(task.timezone),
