@@ -118,3 +118,20 @@ def test_database_without_pg_cron(cli: Cli, cluster: object) -> None:
         )
     finally:
         cluster.drop_database("no_cron")
+
+
+def test_missing_privilege_is_one_line(cli: Cli, cluster: object, db: str) -> None:
+    from pgcluster import PgCluster
+
+    assert isinstance(cluster, PgCluster)
+    cluster.sql("DROP ROLE IF EXISTS nobody_special; CREATE ROLE nobody_special LOGIN")
+    try:
+        dsn = cluster.dsn().replace("user=postgres", "user=nobody_special")
+        code, _, err = cli(ROOT, "plan", "--dsn", dsn)
+        assert code == 1
+        assert err.startswith(
+            "cronspec: error: missing privilege: permission denied for schema cron"
+        )
+        assert err.count("\n") == 1
+    finally:
+        cluster.sql("DROP ROLE nobody_special")
