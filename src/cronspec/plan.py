@@ -174,6 +174,22 @@ def _pg_schedule(
     return shifted, None
 
 
+def _pg_command(c: Classified, schema: str) -> tuple[str, PgProcedure | None]:
+    """The job command of a pg_cron task, and the procedure it calls, if any."""
+    task = c.task
+    assert task.sql is not None and c.analysis is not None
+    if c.standalone:
+        return c.analysis.statements[0].text, None
+    if task.database is not None:
+        # the migration cannot create a procedure in another database: the body is the
+        # command, which pg_cron runs as one transaction
+        return task.sql.rstrip("\n"), None
+    procedure = PgProcedure(
+        schema, task.name, task.sql, c.analysis.fingerprint, task.name, task.path
+    )
+    return procedure_command(schema, task.name), procedure
+
+
 def build_plan(
     classified: list[Classified],
     config: ProjectConfig,
@@ -193,20 +209,9 @@ def build_plan(
         executor_target = target if c.executor == "pg_cron" else sched.OBAN
         command = None
         if c.executor == "pg_cron":
-            assert task.sql is not None and c.analysis is not None
-            if c.standalone:
-                command = c.analysis.statements[0].text
-            elif task.database is not None:
-                # the migration cannot create a procedure in another database: the body is the
-                # command, which pg_cron runs as one transaction
-                command = task.sql.rstrip("\n")
-            else:
-                procedures.append(
-                    PgProcedure(
-                        schema, task.name, task.sql, c.analysis.fingerprint, task.name, task.path
-                    )
-                )
-                command = procedure_command(schema, task.name)
+            command, procedure = _pg_command(c, schema)
+            if procedure is not None:
+                procedures.append(procedure)
         elif task.timezone != config.timezone and not (
             is_utc(task.timezone) and is_utc(config.timezone)
         ):
