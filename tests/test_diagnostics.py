@@ -293,16 +293,6 @@ def test_json_format(project: Project, cli: Cli) -> None:
     assert all(d["path"] == "specs/x.yaml" and d["severity"] == "error" for d in diags)
 
 
-def test_bad_config_points_at_its_line(project: Project, cli: Cli) -> None:
-    root = project(
-        {"x.yaml": SQL_TASK.format(name="x", schedule="@daily")},
-        toml='timezone = "UTC"\n[pg_cron]\nversion = "1.3"\n',
-    )
-    code, _, err = cli(root, "compile")
-    assert code == 1
-    assert err.startswith("cronspec.toml:3:1: error[T602]: `pg_cron.version`: Input should be")
-
-
 def test_github_escaping_of_properties_and_data() -> None:
     from cronspec.diagnostics import Span, error, format_github
 
@@ -326,14 +316,25 @@ def test_every_code_is_documented() -> None:
     assert used == documented
 
 
-def test_keep_history_must_be_a_plain_interval(project: Project, cli: Cli) -> None:
-    root = project(
-        {"x.yaml": SQL_TASK.format(name="x", schedule="@daily")},
-        toml='[pg_cron]\nkeep_history = "7 days\' ; DROP TABLE t; --"\n',
-    )
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (
+            'timezone = "UTC"\n[pg_cron]\nversion = "1.3"\n',
+            "cronspec.toml:3:1: error[T602]: `pg_cron.version`: Input should be",
+        ),
+        (
+            '[pg_cron]\nkeep_history = "7 days\' ; DROP TABLE t; --"\n',
+            "cronspec.toml:2:1: error[T602]: `pg_cron.keep_history`: String should match pattern",
+        ),
+    ],
+    ids=["version", "keep_history"],
+)
+def test_bad_config_points_at_its_line(
+    project: Project, cli: Cli, toml: str, expected: str
+) -> None:
+    root = project({"x.yaml": SQL_TASK.format(name="x", schedule="@daily")}, toml=toml)
     code, _, err = cli(root, "compile")
     assert code == 1
-    assert err.startswith(
-        "cronspec.toml:2:1: error[T602]: `pg_cron.keep_history`: String should match pattern"
-    )
+    assert err.startswith(expected)
     assert not (root / "generated").exists()

@@ -1093,10 +1093,6 @@ def _dst_note(kind: str, moment: datetime, target: Target | None) -> str:
 # Zones for pg_cron 1.4 (GMT only)
 
 
-def zone_is_utc(zone: ZoneInfo) -> bool:
-    return fixed_offset(zone) == timedelta(0)
-
-
 @lru_cache(maxsize=64)
 def fixed_offset(zone: ZoneInfo) -> timedelta | None:
     """The zone's offset if it has one offset from 2020 through 2060 (no daylight saving).

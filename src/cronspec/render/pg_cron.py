@@ -28,7 +28,7 @@ sees and manages only its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from ..plan import UTC_NAMES, PgJob, PgProcedure, Plan, is_utc, quote_ident
 
@@ -221,10 +221,6 @@ WHERE e.extname = 'pg_cron'
 """
 
 
-def _rows(rows: Iterable[str]) -> str:
-    return ",\n".join(rows)
-
-
 def _desired_jobs(jobs: tuple[PgJob, ...]) -> Iterator[str]:
     yield """\
 CREATE TEMPORARY TABLE cronspec_desired_job (
@@ -368,11 +364,6 @@ def _preamble(title: str) -> str:
     )
 
 
-def render_migration(plan: Plan) -> str:
-    """generated/pg_cron.sql: takes any earlier cronspec state, or none, to the specs' state."""
-    return "".join(migration_parts(plan))
-
-
 def migration_parts(plan: Plan) -> list[str]:
     """The migration as pieces of whole statements, so each can be parsed back on its own."""
     schema = plan.schema
@@ -440,11 +431,6 @@ END
 $fn$;
 SELECT pg_temp.cronspec_rollback();
 """
-
-
-def render_rollback(plan: Plan) -> str:
-    """generated/pg_cron_rollback.sql: removes every job and procedure cronspec manages."""
-    return "".join(rollback_parts(plan))
 
 
 def rollback_parts(plan: Plan) -> list[str]:
