@@ -321,3 +321,32 @@ def test_init_in_a_read_only_folder_is_one_error(open_root: Path, cli: Cli) -> N
     assert code == 1
     assert f"cannot write {empty}: Permission denied" in _one_error(err)
     assert list(empty.iterdir()) == []
+
+
+def test_where_folders_cannot_be_locked_a_lock_file_is(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NFS refuses flock on a folder (ENOLCK): cronspec locks `.cronspec.lock` in it instead,
+    which stays there, and carries it over the swap like any foreign file."""
+    import errno
+    import fcntl
+
+    real_flock = fcntl.flock
+
+    def nfs_like(fd: int, op: int) -> None:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+        real_flock(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", nfs_like)
+    generated = root / "generated"
+    new = _change(root)
+    assert compile_project(root).wrote
+    assert own(generated) == {n: t.encode() for n, t in new.items()}
+    lock = generated / ".cronspec.lock"
+    assert lock.is_file()
+    inode = lock.stat().st_ino
+    _change(root, 3)
+    assert compile_project(root).wrote
+    assert lock.stat().st_ino == inode
+    assert not compile_project(root, check=True).comparison.stale  # type: ignore[union-attr]

@@ -124,6 +124,10 @@ def _same(a: os.stat_result, b: os.stat_result | None) -> bool:
     return b is not None and (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
+def _isdir(*stats: os.stat_result) -> bool:
+    return any(stat.S_ISDIR(st.st_mode) for st in stats)
+
+
 def _lstat(path: Path) -> os.stat_result | None:
     try:
         return os.lstat(path)
@@ -337,11 +341,16 @@ def compare(
     return replace(result, notes=notes)
 
 
-def _empty_into(staging: Path, out: Path) -> list[str]:
+def _empty_into(
+    staging: Path, out: Path, linked: Mapping[str, os.stat_result] | None = None
+) -> list[str]:
     """Empty one of our staging folders into `out` and remove it; return what was put back.
 
     Second links of what `out` holds and cronspec's own files are dropped; everything else goes
-    back into `out`. An entry whose name `out` has taken again stays, and is named (OutputError).
+    back into `out`. After a swap (`linked`: what was linked over), a non-folder another program
+    saved meanwhile under a name `out` has too is settled by time: saved into the old folder
+    (`out` still has our link) it replaces that link, else `out` has the later save. Any other
+    entry whose name `out` has taken again stays, and is named (OutputError).
     """
     if not os.access(staging, os.W_OK | os.X_OK):
         os.chmod(staging, 0o700)  # an earlier version left read-only ones
@@ -353,6 +362,11 @@ def _empty_into(staging: Path, out: Path) -> list[str]:
         elif there is None:
             _move_new(src, out / name)
             moved.append(name)
+        elif linked is not None and not _isdir(st, there):
+            if name in linked and _same(linked[name], there):
+                os.replace(src, out / name)
+            else:
+                os.unlink(src)
         else:
             kept.append(name)
         _step()
@@ -439,7 +453,7 @@ def _swap(out: Path, files: Mapping[str, str], plan: Comparison, lock: _Lock) ->
         for name in (*plan.changed, *plan.missing):
             _write_file(staging / name, files[name])
             _step()
-        folders = []
+        folders, linked = [], {}
         for name, entry in _entries(out).items():
             if name in plan.changed or name in plan.extra:
                 continue
@@ -450,6 +464,7 @@ def _swap(out: Path, files: Mapping[str, str], plan: Comparison, lock: _Lock) ->
                 os.link(out / name, staging / name, follow_symlinks=False)
             except FileNotFoundError:
                 continue  # removed meanwhile by another program
+            linked[name] = os.lstat(staging / name)  # what was linked, maybe newer than `entry`
             _step()
         os.chmod(staging, stat.S_IMODE(st.st_mode))
         _fsync_dir(staging)
@@ -463,7 +478,7 @@ def _swap(out: Path, files: Mapping[str, str], plan: Comparison, lock: _Lock) ->
         if isinstance(exc, OSError):
             return exc.strerror or str(exc)
         raise
-    _empty_into(staging, out)  # the old folder: old files go, late arrivals move over
+    _empty_into(staging, out, linked)  # the old folder: old files go, late arrivals move over
     _fsync_dir(out.parent)
     return None
 
