@@ -350,3 +350,13 @@ def test_where_folders_cannot_be_locked_a_lock_file_is(
     assert compile_project(root).wrote
     assert lock.stat().st_ino == inode
     assert not compile_project(root, check=True).comparison.stale  # type: ignore[union-attr]
+
+
+def test_an_output_link_that_loops_is_one_error(tmp_path: Path, cli: Cli) -> None:
+    root = tmp_path / "proj"
+    write_specs(root, specs(1))
+    (root / "generated").symlink_to("generated")
+    code, _, err = cli(root, "compile")
+    assert code == 1
+    assert "generated: Too many levels of symbolic links" in _one_error(err)
+    assert (root / "generated").is_symlink()

@@ -166,6 +166,7 @@ def _reset(tmp: Path, old: dict[str, str]) -> tuple[Path, dict[str, Entry]]:
         shutil.rmtree(root)
     out = root / "gen"
     out.mkdir(parents=True)
+    (root / "link").symlink_to("gen")  # the writer is given the link
     add_foreign(out)
     output.write(out, old)
     (out / "old.sql").write_text(OLD_SQL)  # cronspec's, no longer produced
@@ -187,7 +188,7 @@ def test_killed_at_every_step_leaves_old_or_new(tmp_path: Path, mode: str) -> No
     def run(out: Path, kill_at: int | None) -> int:
         env = {**os.environ, "CRONSPEC_TEST_KILL_AT": str(kill_at or "")}
         root = out if mode == "in-place" else out.parent
-        argv = [sys.executable, str(script), str(out), str(files), str(root)]
+        argv = [sys.executable, str(script), str(out.parent / "link"), str(files), str(root)]
         return subprocess.run(argv, env=env, check=False).returncode
 
     def check(out: Path, before: dict[str, Entry]) -> None:
@@ -198,6 +199,7 @@ def test_killed_at_every_step_leaves_old_or_new(tmp_path: Path, mode: str) -> No
             for name, data in now.items():
                 assert data in (old_own.get(name), _encoded(new).get(name)), name
         _where_folders_are(out, before)
+        assert os.readlink(out.parent / "link") == "gen"
 
     step = 0
     while True:

@@ -2,42 +2,44 @@
 
 Only this module (and `db.py`) touches the outside world.
 
-Whose files. cronspec owns the files it writes (their names carry no leading dot) and knows
-them by their header (`MARKERS` in the first bytes of a regular file). Everything else in the
-output folder (dotfiles, sub-folders, symbolic links, other files) is foreign: never deleted,
-never rewritten, kept with its inode. A foreign entry that sits where cronspec must write (a
-folder named `pg_cron.sql`, a file without the header) is an error; nothing is written then.
+Whose files. cronspec's files have plain names and its header (`MARKERS`) in their first bytes.
+Everything else in the output folder is foreign (dotfiles, sub-folders, links, fifos, other
+files): never deleted or rewritten, kept with its inode. A foreign entry where cronspec must
+write (a folder named `pg_cron.sql`, a file without the header) is an error: nothing changes.
 
-Lock. Writers hold `flock(LOCK_EX)` on the output folder itself, readers (`compare`)
-`LOCK_SH`; the kernel drops it when a process dies and no lock file is left behind. As a
-swap gives the folder a new inode, a writer locks the staging folder too before the swap,
-and every taker checks that the path still names the inode it locked. Where a file system
-refuses locks on folders (NFS), a `.cronspec.lock` file in the folder is locked instead
-and stays there; where `fcntl` is missing (Windows) there is no lock.
+Lock. Writers hold flock(LOCK_EX) on the output folder itself, readers (`compare`) LOCK_SH;
+the kernel drops it when a process dies, so no lock file is left behind. A swap gives the path
+a new folder, so a writer also locks the new folder before the swap and every taker checks
+that the path still names what it locked. Where a file system refuses folder locks (NFS),
+`.cronspec.lock` inside is locked instead and stays; without fcntl (Windows) there is none.
 
-Swap (Linux). The complete new folder is built beside the old one, `.cronspec-tmp-NAME`:
-new files written and fsynced, unchanged files and every foreign non-folder hard-linked (same
-inode, same mtime), then each foreign sub-folder moved in, then one
-`renameat2(RENAME_EXCHANGE)` swaps the two. The old folder is then emptied into the new one:
-second links and cronspec's old files are dropped; whatever another program put there
-meanwhile is moved over. So at every instant the folder holds entirely old or entirely new
-generated files; foreign files never leave it; a foreign sub-folder is outside it only
-between its move and the swap, in the staging folder.
+Swap (Linux). The new folder is built beside the old one as `.cronspec-tmp-NAME`, complete at
+the moment of the swap: new files written and fsynced; unchanged files and every foreign
+non-folder hard-linked (same inode, same mtime); then the foreign sub-folders moved in; then
+one renameat2(RENAME_EXCHANGE) swaps the two folders. The old one is emptied into the new:
+second links and cronspec's old files dropped, whatever another program put there meanwhile
+moved over (for a file saved twice, the later save wins). Guarantees: at every instant the
+path holds entirely old or entirely new generated files; a foreign non-folder never leaves
+it; a foreign sub-folder is out of it only from its move to the swap (microseconds), inside
+the staging folder. cronspec's readers (the lock) see foreign entries in place too. Another
+program that reads several files one by one can straddle the swap; one file read is whole.
 
-Recovery. The staging folder is the record: whatever a killed run left there is emptied the
-same way into the output folder by the next writer (entries that cannot go back because the
-name is taken again are kept and named), so every run starts from one consistent state.
-A failed swap is undone the same way and the write goes on in place.
+Recovery. The staging folder is its own journal: whatever a killed run left there (old or new
+files, links, parked sub-folders) is emptied into the output folder the same way before the
+next write, which is then from one consistent state. A name taken again meanwhile is not
+overwritten: the write stops with one error naming both. A failed swap is undone likewise and
+the write goes on in place, with a note.
 
-In place. Where the swap is not possible (no renameat2 or a file system without
-RENAME_EXCHANGE, the output folder is the project folder or contains it, a mount point, owned by
-another user, carries ACLs or other extended attributes, a parent folder we may not write, or
-a foreign entry that cannot be linked or moved), files are replaced one by one. They are
-staged in `NAME/.cronspec-tmp/` and a journal committed with one rename before the first
-replacement; a killed run is rolled forward by the next. Each file is replaced atomically
-and cronspec's own readers never see a mix (the lock), but another program reading during
-those renames, or after a kill until the next run, can see new files next to old ones.
-Foreign entries are never moved in this mode.
+In place (no renameat2 or no RENAME_EXCHANGE on the file system, the output folder holds the
+project or the shell's folder, a mount point, another user's folder, ACLs, a parent we may not
+write, or an entry that cannot be linked or moved). Files are staged in NAME/.cronspec-tmp/
+with a journal committed by one rename, then each is renamed into place. The next run rolls a
+committed journal forward and an uncommitted one back. Foreign entries are never touched
+here. Weaker: each file is replaced whole, and cronspec's readers never see a mix, but other
+programs can see new files beside old ones during the renames, and after a kill until the
+next run.
+
+Durability: files and folders are fsynced before the swap or the journal's commit.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ import shutil
 import signal
 import stat
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -62,9 +64,8 @@ if sys.platform != "win32":
     import fcntl
 
 MARKERS = ("Code generated by cronspec",)
-TEMP_PREFIX = (
-    ".cronspec-tmp"  # staging: NAME's sibling `.cronspec-tmp-NAME`, or `NAME/.cronspec-tmp`
-)
+# staging folders: NAME's sibling `.cronspec-tmp-NAME` (swap), `NAME/.cronspec-tmp` (in place)
+TEMP_PREFIX = ".cronspec-tmp"
 LOCK_FILE = ".cronspec.lock"  # only where folders cannot be locked
 JOURNAL = ".journal"
 _LEGACY = re.compile(r"\.cronspec-tmp-(.+)-[a-z0-9_]{8}")  # mkdtemp names of earlier versions
@@ -195,9 +196,8 @@ def _fsync_dir(folder: Path) -> None:
     except OSError:
         return  # Windows cannot open folders; nothing to flush there
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -553,12 +553,8 @@ def write(
     finally:
         lock.release()
         if created and not done:
-            _remove_empty(out)
-
-
-def _remove_empty(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        folder.rmdir()
+            with contextlib.suppress(OSError):
+                out.rmdir()
 
 
 def create_new(root: Path, files: Mapping[str, str]) -> list[str]:
@@ -575,11 +571,7 @@ def create_new(root: Path, files: Mapping[str, str]) -> list[str]:
                 created.append(path)
                 handle.write(files[name])
     except OSError as exc:
-        _unlink_all(created)
+        for path in created:
+            path.unlink(missing_ok=True)
         raise _fail(root, exc) from None
     return sorted(files)
-
-
-def _unlink_all(paths: Iterable[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
