@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from conftest import APP_TASK, SQL_TASK
+from conftest import APP_TASK, SQL_TASK, need
 
 from cronspec.api import compile_specs
 
@@ -137,9 +136,7 @@ def nobody_reason() -> str | None:
 def unprivileged(*owned: Path) -> Iterator[None]:
     """Run the body without root's power over permissions: as `nobody` (owning `owned`) when
     root, else as ourselves. Imports must be done before: `nobody` may not read the stdlib."""
-    reason = nobody_reason()
-    if reason is not None:
-        pytest.skip(reason)
+    need(nobody_reason(), "an unprivileged user for permission tests")
     if os.geteuid() != 0:
         yield
         return
