@@ -139,6 +139,7 @@ class CompileOutcome:
     compiled: Compiled
     comparison: output.Comparison | None
     wrote: bool
+    error: str | None = None  # the output folder could not be read or written (one line)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -151,11 +152,14 @@ def compile_project(root: Path, *, check: bool = False) -> CompileOutcome:
     if not compiled.ok or compiled.config is None:
         return CompileOutcome(compiled, None, False)
     out_dir = root / compiled.config.output
-    comparison = output.compare(out_dir, compiled.files, compiled.config.output, with_diff=check)
-    if not check and comparison.stale:
-        output.write(out_dir, compiled.files, comparison)
-        return CompileOutcome(compiled, comparison, True)
-    return CompileOutcome(compiled, comparison, False)
+    try:
+        if check:
+            comparison = output.compare(out_dir, compiled.files, compiled.config.output)
+        else:  # compared again under the writer's lock: what this run changed
+            comparison = output.write(out_dir, compiled.files, project_root=root)
+    except output.OutputError as exc:
+        return CompileOutcome(compiled, None, False, str(exc))
+    return CompileOutcome(compiled, comparison, not check and comparison.stale)
 
 
 def explain(

@@ -93,8 +93,13 @@ def _compile(args: argparse.Namespace) -> int:
     )
     if errors:
         return EXIT_FINDINGS
+    if outcome.error is not None:
+        sys.stderr.write(f"cronspec: error: {outcome.error}\n")
+        return EXIT_FINDINGS
     comparison = outcome.comparison
     assert comparison is not None
+    for note in comparison.notes:
+        sys.stderr.write(f"cronspec: note: {note}\n")
     if args.check:
         if comparison.stale:
             sys.stdout.write(comparison.diff)
@@ -168,6 +173,9 @@ def _init(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         sys.stderr.write(f"cronspec: error: refusing to overwrite existing files: {exc}\n")
         return EXIT_FINDINGS
+    except output.OutputError as exc:
+        sys.stderr.write(f"cronspec: error: {exc}\n")
+        return EXIT_FINDINGS
     sys.stderr.write(f"cronspec: created {', '.join(created)}\n")
     args.check = False
     args.format = "text"
@@ -198,6 +206,9 @@ def _live(args: argparse.Namespace) -> int:
     outcome = compile_project(Path(args.root), check=True)
     _print_diagnostics(outcome.diagnostics, "text", sys.stderr)
     if has_errors(outcome.diagnostics):
+        return EXIT_FINDINGS
+    if outcome.error is not None:
+        sys.stderr.write(f"cronspec: error: {outcome.error}\n")
         return EXIT_FINDINGS
     plan = outcome.compiled.plan
     assert plan is not None and outcome.comparison is not None
