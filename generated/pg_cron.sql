@@ -291,7 +291,7 @@ BEGIN
   PERFORM cron.alter_job(job_id := p_jobid, active := p_active);
 EXCEPTION WHEN insufficient_privilege THEN
   RAISE EXCEPTION 'cronspec: task % (%): setting its job to active = % needs cron.alter_job, '
-    'which role % may not execute', p_task, p_spec, p_active, current_user
+    'which role % may not execute', p_task, p_spec, p_active::text, current_user
     USING ERRCODE = 'insufficient_privilege',
           HINT = format('apply as a superuser, or first run as one: GRANT EXECUTE ON FUNCTION '
                         'cron.alter_job(bigint, text, text, text, text, boolean) TO %I',
@@ -621,8 +621,8 @@ BEGIN
        + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)
   INTO records;
   lost := CASE
-    WHEN book_missing THEN ' (cronspec''s bookkeeping tables did not exist before this run: '
-                           'if cronspec made it, they were dropped)'
+    WHEN book_missing THEN ' (there was no cronspec bookkeeping here before this run: '
+                           'cronspec never ran here, or its tables were dropped)'
     WHEN records = 0 THEN format(' (cronspec''s bookkeeping records nothing of project %s as '
                                  'role %s)', p_project, me)
     ELSE '' END;

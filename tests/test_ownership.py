@@ -29,6 +29,8 @@ from support.dbtools import (
     write_project,
 )
 
+from cronspec import db
+
 pytestmark = pytest.mark.db
 
 TASK = (
@@ -126,9 +128,9 @@ def test_a_name_another_project_owns_is_a_clash_naming_it(tiny: str, tmp_path: P
         "procedure cronspec.alpha() belongs to cronspec project billing (role postgres)"
         in (clashes["procedure", "cronspec.alpha"][5][0])
     )
-    with pytest.raises(psycopg.Error, match="belongs to cronspec project billing") as info:
+    with pytest.raises(db.DbError, match="belongs to cronspec project billing") as info:
         apply_actions(tiny, b_sql)
-    assert "1 more clashes: task alpha: procedure" in (info.value.diag.message_detail or "")
+    assert "1 more clashes: task alpha: procedure" in (info.value.detail or "")
     assert rows_of(tiny, ("postgres",), ("cronspec",)) == before
 
 
@@ -222,7 +224,7 @@ def test_a_hand_made_job_that_took_a_managed_name_is_never_taken_over(
         f"cronspec's own job of that name (jobid {old}) was unscheduled outside cronspec, "
         "and this one took its name" in clash[0][5][0]
     )
-    with pytest.raises(psycopg.Error, match="took its name"):
+    with pytest.raises(db.DbError, match="took its name"):
         apply_actions(tiny, sql)
     # The task goes: cronspec forgets its own vanished job and leaves the hand-made one alone.
     sql, _ = project(tmp_path / "p", "app", "beta")
@@ -262,13 +264,13 @@ def test_lost_bookkeeping_is_reported_as_such_and_adoption_recovers(
     clashes = [a for a in planned if a[0] == "clash"]
     assert len(clashes) == 4
     for a in clashes:
-        assert "cronspec's bookkeeping tables did not exist before this run" in a[5][0]
+        assert "there was no cronspec bookkeeping here before this run" in a[5][0]
         assert "cronspec did not create" not in a[5][0]
         assert "it is exactly what the spec declares" in " ".join(a[5])
         assert a[6].startswith("take it over with --adopt")
-    with pytest.raises(psycopg.Error, match="bookkeeping tables did not exist") as info:
+    with pytest.raises(db.DbError, match="no cronspec bookkeeping here") as info:
         apply_actions(tiny, sql)
-    assert (info.value.diag.message_hint or "").startswith("take it over with --adopt")
+    assert (info.value.hint or "").startswith("take it over with --adopt")
     # The way out: adopt what is exactly as the specs say. Same jobids, same procedures.
     adopted = assert_plan_is_apply(tiny, sql, adopt=True)
     assert kinds(adopted) == {
@@ -296,9 +298,9 @@ def test_damaged_bookkeeping_is_reported_with_the_way_out(tiny: str, tmp_path: P
     sql, _ = project(tmp_path / "p", "app", "alpha")
     apply_actions(tiny, sql)
     execute(tiny, "DROP TABLE cronspec.owned_procedure")
-    with pytest.raises(psycopg.Error, match="the bookkeeping is damaged") as info:
+    with pytest.raises(db.DbError, match="the bookkeeping is damaged") as info:
         plan_actions(tiny, sql)
-    assert "--adopt" in (info.value.diag.message_hint or "")
+    assert "--adopt" in (info.value.hint or "")
 
 
 # --- adoption -----------------------------------------------------------------------------------
@@ -362,7 +364,7 @@ def test_something_that_differs_stays_a_clash_showing_the_difference(
         "its body differs from the spec: line 1 is 'UPDATE tiny SET n = n + 2', "
         "the spec's is 'UPDATE tiny SET n = n + 1'"
     )
-    with pytest.raises(psycopg.Error, match="it differs from the spec"):
+    with pytest.raises(db.DbError, match="it differs from the spec"):
         apply_actions(tiny, sql, adopt=True)
 
 

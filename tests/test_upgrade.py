@@ -33,7 +33,7 @@ EXAMPLE_SCHEMA = (ROOT / "example" / "schema.sql").read_text(encoding="utf-8")
 
 
 def old(name: str, file: str = "pg_cron.sql") -> str:
-    return (FIXTURES / name / file).read_text(encoding="utf-8")
+    return (FIXTURES / name / "generated" / file).read_text(encoding="utf-8")
 
 
 def rows(dsn: str) -> dict[str, list[tuple[str, ...]]]:
@@ -77,7 +77,7 @@ def test_the_example_upgrades_in_place(db: str, example: Path) -> None:
 def test_an_upgrade_with_changes_and_a_project_name(db: str, tmp_path: Path) -> None:
     """The first apply of a named project takes over that role's old rows, then converges:
     a task removed since goes, the others keep their jobids."""
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
+    execute(db, "CREATE TABLE tiny (id int, n int NOT NULL DEFAULT 0)")
     apply(db, old("tiny"))
     ids = jobids(db)
     root = tmp_path / "tiny"
@@ -100,7 +100,7 @@ def test_an_upgrade_with_changes_and_a_project_name(db: str, tmp_path: Path) -> 
 
 
 def test_an_old_job_gone_is_scheduled_again(db: str, tmp_path: Path) -> None:
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
+    execute(db, "CREATE TABLE tiny (id int, n int NOT NULL DEFAULT 0)")
     apply(db, old("tiny"))
     execute(db, "SELECT cron.unschedule('beta'); DROP PROCEDURE cronspec.alpha()")
     actions = assert_plan_is_apply(db, compiled(FIXTURES / "tiny").files["pg_cron.sql"])
@@ -112,7 +112,7 @@ def test_an_old_job_gone_is_scheduled_again(db: str, tmp_path: Path) -> None:
 
 def test_old_rows_of_another_role_wait_for_that_role(db: str, tmp_path: Path) -> None:
     """One release's tables, two roles: each role's first apply takes its own rows only."""
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
+    execute(db, "CREATE TABLE tiny (id int, n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
     other = login_role(db, "cronspec_old")
     apply(db, old("tiny"))
     # the old release let a second role apply only with privileges on its tables

@@ -104,7 +104,7 @@ BEGIN
   PERFORM cron.alter_job(job_id := p_jobid, active := p_active);
 EXCEPTION WHEN insufficient_privilege THEN
   RAISE EXCEPTION 'cronspec: task % (%): setting its job to active = % needs cron.alter_job, '
-    'which role % may not execute', p_task, p_spec, p_active, current_user
+    'which role % may not execute', p_task, p_spec, p_active::text, current_user
     USING ERRCODE = 'insufficient_privilege',
           HINT = format('apply as a superuser, or first run as one: GRANT EXECUTE ON FUNCTION '
                         'cron.alter_job(bigint, text, text, text, text, boolean) TO %I',

@@ -127,8 +127,8 @@ BEGIN
        + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)
   INTO records;
   lost := CASE
-    WHEN book_missing THEN ' (cronspec''s bookkeeping tables did not exist before this run: '
-                           'if cronspec made it, they were dropped)'
+    WHEN book_missing THEN ' (there was no cronspec bookkeeping here before this run: '
+                           'cronspec never ran here, or its tables were dropped)'
     WHEN records = 0 THEN format(' (cronspec''s bookkeeping records nothing of project %s as '
                                  'role %s)', p_project, me)
     ELSE '' END;
