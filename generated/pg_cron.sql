@@ -907,7 +907,10 @@ BEGIN
     SELECT DISTINCT w.schema_name FROM cronspec_desired_procedure w
     JOIN cronspec_action a ON a.kind = 'procedure'
       AND a.name = format('%s.%s', w.schema_name, w.procedure_name)
-    WHERE a.action IN ('add', 'change', 'adopt') ORDER BY 1
+    WHERE a.action IN ('add', 'change')  -- what writes a procedure
+       OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', w.schema_name,
+                                                        w.procedure_name)) IS NULL
+    ORDER BY 1
   LOOP
     IF to_regnamespace(r.schema_name) IS NULL THEN
       IF NOT has_database_privilege(current_database(), 'CREATE') THEN
