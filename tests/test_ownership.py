@@ -17,7 +17,6 @@ from support.dbtools import (
     apply,
     apply_actions,
     assert_plan_is_apply,
-    compiled,
     execute,
     jobids,
     jobs,
@@ -30,6 +29,7 @@ from support.dbtools import (
 )
 
 from cronspec import db
+from cronspec.api import compile_project
 
 pytestmark = pytest.mark.db
 
@@ -46,8 +46,10 @@ def task(name: str, schedule: str = "0 3 * * *") -> str:
 def project(root: Path, name: str, *tasks: str, schema: str = "cronspec") -> tuple[str, str]:
     """(migration, rollback) of a project of these tasks."""
     toml = f'project = "{name}"\n[pg_cron]\nschema = "{schema}"\n'
-    result = compiled(write_project(root, {t: task(t) for t in tasks}, toml))
-    return result.files["pg_cron.sql"], result.files["pg_cron_rollback.sql"]
+    outcome = compile_project(write_project(root, {t: task(t) for t in tasks}, toml))
+    assert outcome.compiled.ok, outcome.diagnostics
+    files = outcome.compiled.files
+    return files["pg_cron.sql"], files["pg_cron_rollback.sql"]
 
 
 def rows_of(dsn: str, usernames: tuple[str, ...], schemas: tuple[str, ...]) -> list[Any]:
@@ -386,3 +388,76 @@ def test_psql_adopts_with_pgoptions(tiny: str, tmp_path: Path, cluster: Any) -> 
     assert run.returncode == 0, run.stderr
     assert "NOTICE:  cronspec: adopt job alpha: jobid" in run.stderr
     assert jobids(tiny) == hand
+
+
+# --- plan is apply: the cases where they used to disagree ----------------------------------------
+
+
+def test_a_whitespace_only_hand_edit_is_planned_and_applied_alike(
+    tiny: str, tmp_path: Path, cli: Any
+) -> None:
+    sql, _ = project(tmp_path / "p", "app", "alpha")
+    assert cli(tmp_path / "p", "apply", "--dsn", tiny)[0] == 0
+    execute(
+        tiny,
+        'CREATE OR REPLACE PROCEDURE cronspec."alpha"() LANGUAGE sql AS '
+        "$$UPDATE   tiny SET n = n + 1;\n\n$$",
+    )
+    code, out, _ = cli(tmp_path / "p", "plan", "--dsn", tiny)
+    assert code == 2 and "  ~ procedure cronspec.alpha\n      body edited outside cronspec\n" in out
+    assert cli(tmp_path / "p", "drift", "--dsn", tiny)[0] == 1
+    changed = [a for a in assert_plan_is_apply(tiny, sql) if a[0] != "unchanged"]
+    assert [a[:3] for a in changed] == [("change", "procedure", "cronspec.alpha")]
+    assert procedures(tiny)["alpha"] == "UPDATE tiny SET n = n + 1;\n"
+    assert cli(tmp_path / "p", "plan", "--dsn", tiny)[0] == 0
+
+
+def test_a_hand_made_overload_is_another_procedure(tiny: str, tmp_path: Path) -> None:
+    sql, _ = project(tmp_path / "p", "app", "alpha")
+    execute(
+        tiny,
+        "CREATE SCHEMA cronspec;"
+        'CREATE PROCEDURE cronspec."alpha"(x int) LANGUAGE sql AS $$SELECT x$$;',
+    )
+    added = [a[:3] for a in assert_plan_is_apply(tiny, sql) if a[1] in ("job", "procedure")]
+    assert added == [("add", "job", "alpha"), ("add", "procedure", "cronspec.alpha")]
+    (command,) = query(tiny, "SELECT command FROM cron.job WHERE jobname = 'alpha'")[0]
+    execute(tiny, command)  # the CALL finds the procedure cronspec made
+    assert len(query(tiny, "SELECT 1 FROM pg_proc WHERE proname = 'alpha'")) == 2
+
+
+def test_a_routine_that_would_make_the_call_ambiguous_is_a_clash(tiny: str, tmp_path: Path) -> None:
+    sql, _ = project(tmp_path / "p", "app", "alpha")
+    execute(
+        tiny,
+        "CREATE SCHEMA cronspec;"
+        'CREATE PROCEDURE cronspec."alpha"(x int DEFAULT 0) LANGUAGE sql AS $$SELECT x$$;',
+    )
+    (clash,) = [a for a in plan_actions(tiny, sql) if a[0] == "clash"]
+    assert clash[5][0] == (
+        "routine cronspec.alpha(IN x integer) exists and can be called without arguments, so the "
+        "job's CALL cronspec.alpha() would be ambiguous"
+    )
+    with pytest.raises(db.DbError, match="would be ambiguous"):
+        apply_actions(tiny, sql)
+    assert jobs(tiny) == {}
+
+
+def test_lost_bookkeeping_is_drift_and_a_plan_finding(tiny: str, tmp_path: Path, cli: Any) -> None:
+    root = tmp_path / "p"
+    project(root, "app", "alpha")
+    assert cli(root, "apply", "--dsn", tiny)[0] == 0
+    execute(tiny, "DROP TABLE cronspec.owned_job, cronspec.owned_procedure")
+    code, out, _ = cli(root, "drift", "--dsn", tiny)
+    assert code == 1 and out.count("  ! ") == 2  # not "no changes"
+    code, out, _ = cli(root, "plan", "--dsn", tiny)
+    assert code == 1 and "hint: take it over with --adopt" in out
+    code, out, _ = cli(root, "plan", "--dsn", tiny, "--adopt")
+    assert code == 2
+    assert [line for line in out.splitlines() if line.startswith("  ") and line[2] != " "] == [
+        "  + bookkeeping cronspec.owned_job, cronspec.owned_procedure",
+        "  < job alpha",
+        "  < procedure cronspec.alpha",
+    ]
+    assert cli(root, "apply", "--dsn", tiny, "--adopt")[0] == 0
+    assert cli(root, "plan", "--dsn", tiny)[0] == 0
