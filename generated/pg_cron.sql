@@ -15,7 +15,9 @@ CREATE TEMPORARY TABLE cronspec_desired_job (
   active boolean NOT NULL,
   task text NOT NULL,
   spec text NOT NULL,
-  database text NOT NULL DEFAULT current_database()
+  database text NOT NULL DEFAULT current_database(),
+  -- the schedule as the spec writes it, where pg_cron reads that text the same (adoption)
+  written_schedule text
 );
 CREATE TEMPORARY TABLE cronspec_desired_procedure (
   schema_name name NOT NULL,
@@ -34,19 +36,19 @@ CREATE TEMPORARY TABLE cronspec_desired_startup (
 );
 INSERT INTO cronspec_desired_job VALUES ('daily-pagerank', '0 3 * * *',
   'CALL "cronspec"."daily-pagerank"()',
-  true, 'daily-pagerank', 'specs/daily-pagerank.yaml', DEFAULT);
+  true, 'daily-pagerank', 'specs/daily-pagerank.yaml', DEFAULT, NULL);
 INSERT INTO cronspec_desired_job VALUES ('daily-vacuum-analyze', '30 2 * * *',
   'VACUUM (ANALYZE) graph_nodes, graph_edges, pattern_events, learned_patterns',
-  true, 'daily-vacuum-analyze', 'specs/daily-vacuum-analyze.yaml', DEFAULT);
+  true, 'daily-vacuum-analyze', 'specs/daily-vacuum-analyze.yaml', DEFAULT, NULL);
 INSERT INTO cronspec_desired_job VALUES ('once-seed-work-plan', '0 0 1 1 *',
   'CALL "cronspec"."once-seed-work-plan"()',
-  true, 'once-seed-work-plan', 'specs/once-seed-work-plan.yaml', DEFAULT);
+  true, 'once-seed-work-plan', 'specs/once-seed-work-plan.yaml', DEFAULT, NULL);
 INSERT INTO cronspec_desired_job VALUES ('pattern-learning', '*/5 * * * *',
   'CALL "cronspec"."pattern-learning"()',
-  true, 'pattern-learning', 'specs/pattern-learning.yaml', DEFAULT);
+  true, 'pattern-learning', 'specs/pattern-learning.yaml', DEFAULT, NULL);
 INSERT INTO cronspec_desired_job VALUES ('weekly-populate-graph-deps', '0 7 * * 0',
   'CALL "cronspec"."weekly-populate-graph-deps"()',
-  true, 'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml', DEFAULT);
+  true, 'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml', DEFAULT, NULL);
 INSERT INTO cronspec_desired_procedure (schema_name, procedure_name, fingerprint, task, spec, body) VALUES (
   'cronspec', 'daily-pagerank', '94f7da289ec28959f531bd5e5d82d8d8',
   'daily-pagerank', 'specs/daily-pagerank.yaml',
@@ -659,7 +661,8 @@ BEGIN
       -- exactly what the spec declares; its SQL may be the body of the procedure the spec's
       -- job calls (a hand-made job running the SQL directly).
       v_body := (SELECT p.body FROM cronspec_desired_procedure p WHERE p.task = d.task);
-      same := live.schedule = d.schedule AND live.database = d.database
+      same := (live.schedule = d.schedule OR live.schedule = d.written_schedule)
+              AND live.database = d.database
               AND live.active = d.active
               AND (pg_temp.cronspec_canonical(live.command) = pg_temp.cronspec_canonical(d.command)
                    OR coalesce(pg_temp.cronspec_canonical(live.command)
@@ -668,6 +671,8 @@ BEGIN
         INSERT INTO cronspec_action (action, kind, name, task, spec, jobid, details)
         VALUES ('adopt', 'job', d.jobname, d.task, d.spec, live.jobid, array_remove(ARRAY[
           format('jobid %s kept', live.jobid),
+          CASE WHEN live.schedule <> d.schedule THEN format('schedule %s -> %s', live.schedule,
+                                                            d.schedule) END,
           CASE WHEN live.command <> d.command THEN format('command %s -> %s', live.command,
                                                           d.command) END,
           CASE WHEN pg_temp.cronspec_canonical(live.command)

@@ -17,6 +17,7 @@ from support.dbtools import (
     apply,
     apply_actions,
     assert_plan_is_apply,
+    compiled,
     execute,
     jobids,
     jobs,
@@ -461,3 +462,41 @@ def test_lost_bookkeeping_is_drift_and_a_plan_finding(tiny: str, tmp_path: Path,
     ]
     assert cli(root, "apply", "--dsn", tiny, "--adopt")[0] == 0
     assert cli(root, "plan", "--dsn", tiny)[0] == 0
+
+
+def test_a_schedule_written_as_the_spec_writes_it_is_adopted(tiny: str, tmp_path: Path) -> None:
+    """`@daily` and `sun` are what a person writes; cronspec emits `0 0 * * *` and `0 4 * * 0`.
+    Adoption takes either text, writes cronspec's (pg_cron's upsert keeps the jobid)."""
+    specs = {"nightly": task("nightly", "@daily"), "sunday": task("sunday", "0 4 * * sun")}
+    result = compiled(write_project(tmp_path / "p", specs))
+    sql = result.files["pg_cron.sql"]
+    execute(
+        tiny,
+        "SELECT cron.schedule('nightly', '@daily', 'UPDATE tiny SET n = n + 1;');"
+        "SELECT cron.schedule('sunday', '0 4 * * sun', 'UPDATE tiny SET n = n + 1');",
+    )
+    hand = jobids(tiny)
+    adopted = {a[2]: a for a in assert_plan_is_apply(tiny, sql, adopt=True) if a[1] == "job"}
+    assert {name: a[0] for name, a in adopted.items()} == {"nightly": "adopt", "sunday": "adopt"}
+    assert adopted["nightly"][5][1] == "schedule @daily -> 0 0 * * *"
+    assert jobids(tiny) == hand
+    assert {k: v[0] for k, v in jobs(tiny).items()} == {
+        "nightly": "0 0 * * *",
+        "sunday": "0 4 * * 0",
+    }
+
+
+def test_a_schedule_moved_to_utc_is_not_adopted_by_its_local_text(
+    tiny: str, tmp_path: Path
+) -> None:
+    """pg_cron 1.4 runs every job in GMT: 09:00 in Tokyo is `0 0 * * *` there, not `0 9`."""
+    root = write_project(
+        tmp_path / "p", {"tokyo": task("tokyo", "0 9 * * *")}, 'timezone = "Asia/Tokyo"\n'
+    )
+    execute(tiny, "SELECT cron.schedule('tokyo', '0 9 * * *', 'UPDATE tiny SET n = n + 1;')")
+    (clash,) = [
+        a
+        for a in plan_actions(tiny, compiled(root).files["pg_cron.sql"], adopt=True)
+        if a[0] == "clash"
+    ]
+    assert clash[5][1] == "schedule 0 9 * * * -> 0 0 * * *"

@@ -76,16 +76,40 @@ def fixed_sql(name: str) -> str:
     return text.replace("\r\n", "\n")
 
 
-def _desired_jobs(jobs: tuple[PgJob, ...]) -> Iterator[str]:
+def written_schedules(plan: Plan) -> dict[str, str]:
+    """Job name -> its schedule as the spec writes it, where that differs from the emitted text
+    and pg_cron reads it the same (for example `@hourly`, emitted `0 * * * *`).
+
+    Adoption accepts a hand-made job with either text. cronspec refuses any schedule that
+    pg_cron would read other than it does, so the spec's own text means the same to pg_cron
+    unless the schedule was moved to another zone (pg_cron 1.4 runs every job in GMT).
+    """
+    written: dict[str, str] = {}
+    for view in plan.tasks:
+        same_zone = view.timezone == plan.pg_timezone or (
+            is_utc(view.timezone) and is_utc(plan.pg_timezone)
+        )
+        if view.executor != "pg_cron" or not same_zone:
+            continue
+        for s in view.schedules:
+            if s.job is not None and s.emitted is not None and s.text != s.emitted:
+                written[s.job] = s.text
+    return written
+
+
+def _desired_jobs(plan: Plan) -> Iterator[str]:
+    written = written_schedules(plan)
     # One statement per job, so adding or removing a task changes only its own lines.
-    for j in jobs:
+    for j in plan.jobs:
         database = "DEFAULT" if j.database is None else quote_literal(j.database)
+        alias = written.get(j.jobname)
         yield (
             f"INSERT INTO cronspec_desired_job VALUES ({quote_literal(j.jobname)}, "
             f"{quote_literal(j.schedule)},\n"
             f"  {quote_literal(j.command)},\n"
             f"  {'true' if j.active else 'false'}, {quote_literal(j.task)}, "
-            f"{quote_literal(j.spec)}, {database});\n"
+            f"{quote_literal(j.spec)}, {database}, "
+            f"{'NULL' if alias is None else quote_literal(alias)});\n"
         )
 
 
@@ -171,7 +195,7 @@ def migration_parts(plan: Plan) -> list[str]:
     return [
         _preamble(title),
         fixed_sql("tables.sql"),
-        *_desired_jobs(plan.jobs),
+        *_desired_jobs(plan),
         *_desired_procedures(plan.procedures),
         *_desired_startup(plan.startup_calls),
         *_engine(),

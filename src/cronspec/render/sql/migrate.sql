@@ -165,7 +165,8 @@ BEGIN
       -- exactly what the spec declares; its SQL may be the body of the procedure the spec's
       -- job calls (a hand-made job running the SQL directly).
       v_body := (SELECT p.body FROM cronspec_desired_procedure p WHERE p.task = d.task);
-      same := live.schedule = d.schedule AND live.database = d.database
+      same := (live.schedule = d.schedule OR live.schedule = d.written_schedule)
+              AND live.database = d.database
               AND live.active = d.active
               AND (pg_temp.cronspec_canonical(live.command) = pg_temp.cronspec_canonical(d.command)
                    OR coalesce(pg_temp.cronspec_canonical(live.command)
@@ -174,6 +175,8 @@ BEGIN
         INSERT INTO cronspec_action (action, kind, name, task, spec, jobid, details)
         VALUES ('adopt', 'job', d.jobname, d.task, d.spec, live.jobid, array_remove(ARRAY[
           format('jobid %s kept', live.jobid),
+          CASE WHEN live.schedule <> d.schedule THEN format('schedule %s -> %s', live.schedule,
+                                                            d.schedule) END,
           CASE WHEN live.command <> d.command THEN format('command %s -> %s', live.command,
                                                           d.command) END,
           CASE WHEN pg_temp.cronspec_canonical(live.command)

@@ -6,7 +6,9 @@ CREATE TEMPORARY TABLE cronspec_desired_job (
   active boolean NOT NULL,
   task text NOT NULL,
   spec text NOT NULL,
-  database text NOT NULL DEFAULT current_database()
+  database text NOT NULL DEFAULT current_database(),
+  -- the schedule as the spec writes it, where pg_cron reads that text the same (adoption)
+  written_schedule text
 );
 CREATE TEMPORARY TABLE cronspec_desired_procedure (
   schema_name name NOT NULL,
