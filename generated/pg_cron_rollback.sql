@@ -405,6 +405,10 @@ BEGIN
     details text[] NOT NULL DEFAULT '{}',
     hint text
   ) ON COMMIT DROP;
+  CREATE INDEX ON cronspec_action (kind, name);
+  CREATE INDEX ON cronspec_action (jobid);
+  CREATE INDEX ON cronspec_desired_procedure (task);
+  ANALYZE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
   IF v_plan THEN
     -- A plan run must never commit, even when someone runs the file with psql in plan mode.
     CREATE OR REPLACE FUNCTION pg_temp.cronspec_plan_guard() RETURNS trigger
@@ -673,7 +677,8 @@ BEGIN
     END IF;
     -- A job adopted with its SQL moving into this procedure: the procedure is part of that
     -- adoption.
-    IF EXISTS (SELECT 1 FROM cronspec_action a JOIN cronspec_desired_job j ON j.jobname = a.name
+    IF v_adopt AND EXISTS (
+               SELECT 1 FROM cronspec_action a JOIN cronspec_desired_job j ON j.jobname = a.name
                WHERE a.kind = 'job' AND a.action = 'adopt' AND j.task = d.task
                  AND pg_temp.cronspec_canonical((SELECT c.command FROM cron.job c
                                                  WHERE c.jobid = a.jobid))
@@ -786,6 +791,30 @@ BEGIN
         '42501');
     END IF;
   END LOOP;
+  -- The bodies left as they are, checked all at once (one parse instead of one per body);
+  -- only when that fails, one by one, to name the task.
+  SELECT string_agg(p.body, E'\n;\n' ORDER BY p.schema_name, p.procedure_name) INTO v_body
+  FROM cronspec_desired_procedure p
+  JOIN cronspec_action a ON a.kind = 'procedure'
+    AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
+  WHERE a.action = 'unchanged'
+     OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', p.schema_name,
+                                                      p.procedure_name)) IS NOT NULL;
+  IF v_body IS NOT NULL THEN
+    BEGIN
+      PERFORM pg_temp.cronspec_check_body(v_body, '', '');
+    EXCEPTION WHEN OTHERS THEN
+      FOR d IN
+        SELECT p.* FROM cronspec_desired_procedure p
+        JOIN cronspec_action a ON a.kind = 'procedure'
+          AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
+        WHERE a.action IN ('unchanged', 'adopt') ORDER BY p.schema_name, p.procedure_name
+      LOOP
+        PERFORM pg_temp.cronspec_check_body(d.body, d.task, d.spec);
+      END LOOP;
+      RAISE;
+    END;
+  END IF;
   FOR d IN
     SELECT p.*, a.action FROM cronspec_desired_procedure p
     JOIN cronspec_action a ON a.kind = 'procedure'
@@ -797,8 +826,6 @@ BEGIN
                                                         d.procedure_name)) IS NULL THEN
       PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,
                                                d.spec);
-    ELSE
-      PERFORM pg_temp.cronspec_check_body(d.body, d.task, d.spec);
     END IF;
     IF d.action <> 'unchanged' THEN
       INSERT INTO cronspec.owned_procedure AS o
