@@ -286,3 +286,25 @@ def test_a_plan_run_never_commits_even_from_psql(
     assert "this was a plan run (cronspec.mode = plan), which is never committed" in run.stderr
     assert snapshot(tiny) == before
     assert jobids(tiny) == {}
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("cronspec.mode=dry", "cronspec: cronspec.mode is 'dry'; it must be plan or apply"),
+        ("cronspec.adopt=maybe", "cronspec: cronspec.adopt is 'maybe'; it must be on or off"),
+    ],
+)
+def test_an_unknown_mode_is_refused(
+    tiny: str, tmp_path: Path, cluster: PgCluster, setting: str, message: str
+) -> None:
+    root = tiny_project(tmp_path / "p", alpha="0 1 * * *")
+    run = subprocess.run(
+        [*cluster.psql(), "-q", "-f", str(root / "generated" / "pg_cron.sql")],
+        capture_output=True,
+        text=True,
+        env={**cluster.env(), "PGOPTIONS": f"-c {setting}"},
+        check=False,
+    )
+    assert run.returncode != 0 and f"ERROR:  {message}" in run.stderr
+    assert jobids(tiny) == {}
