@@ -15,11 +15,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 
 if TYPE_CHECKING:
+    from .api import LiveOutcome
     from .diagnostics import Diagnostic
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -196,11 +197,12 @@ _WORDS = {
 }
 
 
-def _print_changes(outcome: Any, fmt: str) -> None:
+def _print_changes(outcome: LiveOutcome, fmt: str) -> None:
     """The migration's actions: a summary line, then one entry per action that is not
     `unchanged`, with its details and hint."""
     command = outcome.command
     report = outcome.report
+    assert report is not None
     actions = outcome.actions
     if fmt == "json":
         document = {
