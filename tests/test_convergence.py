@@ -22,7 +22,16 @@ from conftest import RESET_SQL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pgcluster import PgCluster
-from test_db import Target, apply, compiled, execute, query, snapshot
+from support.dbtools import (
+    Target,
+    apply,
+    assert_plan_is_apply,
+    compiled,
+    execute,
+    plan_actions,
+    query,
+    snapshot,
+)
 
 pytestmark = pytest.mark.db
 
@@ -152,7 +161,8 @@ class Converger:
     def to(self, state: State) -> None:
         before_jobs, before_procs = live_jobs(self.conn), live_procedures(self.conn)
         result = compiled(write(self.root, state))
-        apply(self.conn, result.files["pg_cron.sql"])
+        sql = result.files["pg_cron.sql"]
+        assert_plan_is_apply(self.conn, sql)  # what plan says is what apply does
         jobs, procs = live_jobs(self.conn), live_procedures(self.conn)
         # A bare command is scheduled as written: compare it word by word.
         assert {k: (v[0], words(v[1]), *v[2:4]) for k, v in jobs.items()} == expected_jobs(state)
@@ -172,15 +182,15 @@ class Converger:
             if old_proc is not None and words(old_proc[0]) == words(body):
                 assert old_proc[1] == xmin, f"procedure {name} rewritten without a change"
         assert unmanaged(self.conn) == self.kept
-        # The bookkeeping names exactly what cronspec now manages.
-        assert {r[0] for r in query(self.conn, "SELECT jobname FROM cronspec.managed_job")} == set(
-            expected_jobs(state)
-        )
-        managed = query(self.conn, "SELECT procedure_name FROM cronspec.managed_procedure")
+        # The bookkeeping names exactly what cronspec now manages, by jobid.
+        recorded = query(self.conn, "SELECT jobname, jobid FROM cronspec.owned_job")
+        assert dict(recorded) == {name: row[4] for name, row in jobs.items()}
+        managed = query(self.conn, "SELECT procedure_name FROM cronspec.owned_procedure")
         assert {r[0] for r in managed} == set(want_procs)
-        # And a second application changes no row at all.
+        # And a second application changes no row at all, and plans nothing.
         again = snapshot(self.conn, catalog=False)
-        apply(self.conn, result.files["pg_cron.sql"])
+        assert {a[0] for a in plan_actions(self.conn, sql)} <= {"unchanged"}
+        apply(self.conn, sql)
         assert snapshot(self.conn, catalog=False) == again
         self.state = dict(state)
 

@@ -6,156 +6,48 @@ never touched; a name clash or any failure changes nothing and names the task an
 the rollback removes exactly what cronspec manages; the run-history purge job works; a plain role
 can apply the migration; psql and psycopg (autocommit on or off) both apply the file as is.
 
-The helpers at the top are shared with test_convergence.py.
+The shared helpers are in tests/support/dbtools.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from conftest import ROOT
 from pgcluster import PgCluster
-from psycopg import conninfo
-from psycopg.pq import TransactionStatus
+from support.dbtools import (
+    Compiled,
+    Rows,
+    apply,
+    apply_fails,
+    as_role,
+    compiled,
+    execute,
+    jobs,
+    message,
+    migration,
+    procedures,
+    query,
+    rollback_sql,
+    snapshot,
+)
 
-from cronspec.api import Compiled, compile_specs
 from cronspec.plan import HISTORY_JOB, HISTORY_SCHEDULE
+from cronspec.render.pg_cron import fixed_sql
 
 pytestmark = pytest.mark.db
 
 EXAMPLE_SCHEMA = (ROOT / "example" / "schema.sql").read_text(encoding="utf-8")
 Psql = Callable[..., subprocess.CompletedProcess[str]]
-Rows = list[tuple[Any, ...]]
-
-# --- helpers (also used by test_convergence.py) ------------------------------------------------
 
 
-def compiled(root: Path) -> Compiled:
-    result = compile_specs(root)
-    assert result.ok, [str(d) for d in result.diagnostics]
-    return result
-
-
-def migration(root: Path) -> str:
-    return compiled(root).files["pg_cron.sql"]
-
-
-def rollback_sql(root: Path) -> str:
-    return compiled(root).files["pg_cron_rollback.sql"]
-
-
-Target = str | psycopg.Connection[Any]  # a DSN, or an open autocommit connection to reuse
-
-
-@contextlib.contextmanager
-def connection(target: Target) -> Iterator[psycopg.Connection[Any]]:
-    if isinstance(target, str):
-        with psycopg.connect(target, autocommit=True) as conn:
-            yield conn
-    else:
-        yield target
-
-
-def query(target: Target, sql: str, params: tuple[Any, ...] | None = None) -> Rows:
-    with connection(target) as conn:
-        cur = conn.execute(sql.encode() if params is None else sql, params)
-        return cur.fetchall() if cur.description is not None else []
-
-
-def execute(target: Target, sql: str) -> None:
-    with connection(target) as conn:
-        conn.execute(sql.encode())
-
-
-def apply(target: Target, sql: str, *, autocommit: bool = True) -> None:
-    """The whole file as one `execute`, as `cronspec apply` does; its own BEGIN/COMMIT rule.
-
-    A DSN gets a new session (autocommit on or off); a connection is reused as it is.
-    """
-    with (
-        psycopg.connect(target, autocommit=autocommit)
-        if isinstance(target, str)
-        else contextlib.nullcontext(target)
-    ) as conn:
-        conn.execute(sql.encode())  # bytes: no placeholder processing of `%`
-        assert conn.info.transaction_status == TransactionStatus.IDLE  # the file committed
-
-
-def apply_fails(dsn: str, sql: str, *, autocommit: bool = True) -> psycopg.Error:
-    with psycopg.connect(dsn, autocommit=autocommit) as conn:
-        with pytest.raises(psycopg.Error) as info:
-            conn.execute(sql.encode())
-        # The file's BEGIN is open and aborted: the caller must roll back.
-        assert conn.info.transaction_status == TransactionStatus.INERROR
-        conn.rollback()
-        assert conn.execute("SELECT 1").fetchone() == (1,)
-    return info.value
-
-
-def as_role(dsn: str, role: str) -> str:
-    return conninfo.make_conninfo(dsn, user=role)
-
-
-def snapshot(target: Target, *, catalog: bool = True) -> dict[str, Rows]:
-    """Full row dumps (with xmin) of cron.job, pg_proc, schemas and cronspec's bookkeeping.
-
-    `catalog=False` leaves out pg_catalog's and information_schema's routines (faster).
-    """
-    with connection(target) as conn:
-        skip = (
-            "^pg_(toast_)?temp_"
-            if catalog
-            else "^(pg_(toast_)?temp_|pg_catalog$|information_schema$)"
-        )
-        state = {
-            "cron.job": query(conn, "SELECT j.xmin::text, j::text FROM cron.job j ORDER BY jobid"),
-            "pg_proc": query(
-                conn,
-                "SELECT p.xmin::text, p::text FROM pg_proc p "
-                "JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname !~ %s ORDER BY p.oid",
-                (skip,),
-            ),
-            "pg_namespace": query(
-                conn,
-                "SELECT n.xmin::text, n::text FROM pg_namespace n "
-                "WHERE n.nspname !~ '^pg_(toast_)?temp_' ORDER BY n.oid",
-            ),
-        }
-        for table in ("managed_job", "managed_procedure"):
-            if query(conn, f"SELECT to_regclass('cronspec.{table}')")[0][0] is not None:
-                state[table] = query(
-                    conn, f"SELECT t.xmin::text, t::text FROM cronspec.{table} t ORDER BY 2"
-                )
-    return state
-
-
-def jobs(dsn: str) -> dict[str, tuple[Any, ...]]:
-    """jobname -> (schedule, command, database, username, active), for every role's jobs."""
-    rows = query(dsn, "SELECT jobname, schedule, command, database, username, active FROM cron.job")
-    return {r[0]: r[1:] for r in rows}
-
-
-def procedures(dsn: str, schema: str = "cronspec") -> dict[str, str]:
-    """name -> body of every routine in `schema`."""
-    rows = query(
-        dsn,
-        "SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n "
-        "ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.prokind = 'p'",
-        (schema,),
-    )
-    return dict(rows)
-
-
-def expected_jobs(result: Compiled, user: str = "postgres") -> dict[str, tuple[Any, ...]]:
+def expected_jobs(result: Compiled, user: str = "postgres") -> dict[str, tuple[object, ...]]:
     assert result.plan is not None
     return {
         j.jobname: (j.schedule, j.command, "cronspec_test", user, j.active)
@@ -166,10 +58,6 @@ def expected_jobs(result: Compiled, user: str = "postgres") -> dict[str, tuple[A
 def expected_procedures(result: Compiled) -> dict[str, str]:
     assert result.plan is not None
     return {p.name: p.body for p in result.plan.procedures}
-
-
-def message(error: psycopg.Error) -> str:
-    return error.diag.message_primary or str(error)
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -329,8 +217,8 @@ def test_second_application_changes_no_row(
     psql(file=sql_file)
     before = snapshot(example_db)
     seeds = query(example_db, "SELECT xmin::text, t::text FROM work_plan_themes t")
-    assert set(before) >= {"managed_job", "managed_procedure"}
-    assert len(before["managed_job"]) == 5 and len(before["managed_procedure"]) == 4
+    assert set(before) >= {"owned_job", "owned_procedure"}
+    assert len(before["owned_job"]) == 5 and len(before["owned_procedure"]) == 4
     psql(file=sql_file)
     assert snapshot(example_db) == before
     apply(example_db, sql, autocommit=False)  # psycopg's own BEGIN, then the file's
@@ -393,7 +281,7 @@ def test_unmanaged_jobs_and_procedures_survive_apply_and_rollback(
     assert unmanaged(example_db) == kept
     assert set(jobs(example_db)) == {"handmade"}
     assert procedures(example_db) == {"daily-pagerank-old": " SELECT 1 "}
-    assert "managed_job" not in snapshot(example_db)
+    assert "owned_job" not in snapshot(example_db)
     after_rollback = snapshot(example_db)
     psql(file=rollback_file)  # the rollback is idempotent
     apply(example_db, result.files["pg_cron_rollback.sql"])
@@ -452,7 +340,9 @@ def test_a_name_clash_fails_and_changes_nothing(
     failed = psql(file=sql_file, check=False)
     assert failed.returncode != 0
     assert f"task {task} (specs/{task}.yaml)" in failed.stderr
-    assert "cronspec did not create" in failed.stderr
+    assert "exists, and cronspec's bookkeeping does not record it" in failed.stderr
+    assert "differ" in failed.stderr or "not a procedure" in failed.stderr
+    assert "HINT:  rename the task" in failed.stderr
     assert snapshot(example_db) == before
     error = apply_fails(example_db, migration(example))
     assert f"task {task} (specs/{task}.yaml)" in message(error)
@@ -781,11 +671,6 @@ def test_concurrent_deploys_wait_for_each_other(example_db: str, example: Path) 
     assert procedures(example_db) == expected_procedures(changed)
 
 
-def _statement(sql: str, start: str, end: str = ";\n") -> str:
-    begin = sql.index(start)
-    return sql[begin : sql.index(end, begin) + len(end)]
-
-
 def test_the_cron_timezone_check_of_pg_cron_1_5(db: str, project: Callable[..., Path]) -> None:
     """1.4.2 has no cron.timezone: the 1.5+ check runs here with its version bound lowered and
     pg_settings stood in for by a temporary view (1.4.2's placeholder is not in pg_settings)."""
@@ -794,18 +679,21 @@ def test_the_cron_timezone_check_of_pg_cron_1_5(db: str, project: Callable[..., 
         toml='timezone = "Asia/Tokyo"\n[pg_cron]\nversion = "1.5"\n',
     )
     sql = migration(root)
-    fail = _statement(sql, "CREATE OR REPLACE FUNCTION pg_temp.cronspec_fail", "$fn$;\n")
-    check = _statement(sql, "SELECT pg_temp.cronspec_fail(format(\n  'cronspec: schedules")
-    check = check.replace(">= ARRAY[1, 5]", ">= ARRAY[1, 4]")
+    helpers = fixed_sql("helpers.sql")
+    assert helpers in sql
+    assert "CALL pg_temp.cronspec_migrate('default', '1.5',\n  ARRAY['Asia/Tokyo']," in sql
+    check = "SELECT pg_temp.cronspec_check_server('1.4', ARRAY['Asia/Tokyo'], 'Asia/Tokyo', %s)"
     with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute(fail.encode())
+        conn.execute(helpers.encode())
         conn.execute(
             "CREATE TEMPORARY VIEW pg_settings AS SELECT 'cron.timezone'::text AS name, "
             "current_setting('cron.timezone') AS setting; "
             "SET search_path = pg_temp, pg_catalog, public"
         )
         conn.execute("SET cron.timezone = 'Asia/Tokyo'")
-        conn.execute(check.encode())
+        conn.execute(check, ([1, 4],))
+        conn.execute(check, ([1, 5],))  # not checked on 1.4: the view is not read
         conn.execute("SET cron.timezone = 'UTC'")
+        conn.execute(check, ([1, 5],))
         with pytest.raises(psycopg.Error, match=r"for Asia/Tokyo, but cron\.timezone is UTC"):
-            conn.execute(check.encode())
+            conn.execute(check, ([1, 4],))

@@ -26,6 +26,10 @@ def test_wheel_has_the_console_script_and_package_data(tmp_path: Path) -> None:
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         assert "cronspec = cronspec.cli:main_entry" in archive.read(entry_points).decode()
         assert {"cronspec/__main__.py", "cronspec/py.typed", "cronspec/render/pg_cron.py"} <= names
+        sql = {
+            f"cronspec/render/sql/{n}.sql" for n in ("helpers", "bookkeeping", "migrate", "tables")
+        }
+        assert sql <= names  # the migration's fixed SQL, read as package data
 
 
 def test_version_flag_prints_the_package_version() -> None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from . import output
+from . import db, output
 from . import schedule as sched
 from .classify import Classified, classify
 from .config import load_config
@@ -210,3 +210,79 @@ def explain(
             }
         )
     return tasks, compiled
+
+
+# --- plan / apply / drift: the live database -----------------------------------------------
+
+LiveCommand = Literal["plan", "apply", "drift"]
+
+
+@dataclass(frozen=True)
+class LiveOutcome:
+    """What `cronspec plan`, `apply` or `drift` found: the migration's own record of its actions.
+
+    `error` is set when the specs do not compile (see `compiled.diagnostics`), when generated/
+    is stale for an apply, or when the database refused the migration.
+    """
+
+    command: LiveCommand
+    compiled: Compiled
+    stale: bool = False
+    report: db.Report | None = None
+    error: db.DbError | None = None
+
+    @property
+    def project(self) -> str:
+        return self.compiled.config.project if self.compiled.config else "default"
+
+    @property
+    def actions(self) -> tuple[db.Action, ...]:
+        """Every action for plan and apply; for drift, the changes to objects cronspec owns and
+        the clashes (what keeps the generated state from applying)."""
+        if self.report is None:
+            return ()
+        if self.command == "drift":
+            return tuple(a for a in self.report.actions if a.drift or a.action == "clash")
+        return self.report.actions
+
+    @property
+    def clashes(self) -> bool:
+        return any(a.action == "clash" for a in self.actions)
+
+    @property
+    def changes(self) -> bool:
+        return any(a.changes for a in self.actions)
+
+
+def live(root: Path, command: LiveCommand, dsn: str, *, adopt: bool = False) -> LiveOutcome:
+    """Run the project's migration against a database: rolled back (plan, drift) or committed.
+
+    All three run the same SQL as generated/pg_cron.sql, so a plan shows exactly what an apply
+    does. An apply refuses a stale generated/ (plan and drift only warn: see `stale`).
+    """
+    outcome = compile_project(root, check=True)
+    compiled = outcome.compiled
+    if outcome.error is not None:
+        return LiveOutcome(command, compiled, error=db.DbError(outcome.error))
+    if not compiled.ok or outcome.comparison is None:
+        return LiveOutcome(command, compiled)
+    stale = outcome.comparison.stale
+    if stale and command == "apply":
+        return LiveOutcome(
+            command,
+            compiled,
+            stale,
+            error=db.DbError(
+                "generated/ is stale against specs/; run `cronspec compile` and review the "
+                "diff first"
+            ),
+        )
+    try:
+        conn = db.connect(dsn)
+        with conn:
+            report = db.run_migration(
+                conn, compiled.files["pg_cron.sql"], plan=command != "apply", adopt=adopt
+            )
+    except db.DbError as exc:
+        return LiveOutcome(command, compiled, stale, error=exc)
+    return LiveOutcome(command, compiled, stale, report)

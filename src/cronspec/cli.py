@@ -1,5 +1,8 @@
 """Arguments in, exit code out. Exit codes: 0 clean, 1 findings, 2 usage or internal error.
 
+`cronspec plan` keeps 2 for "changes" (terraform's -detailed-exitcode), so its usage errors and
+crashes exit 3 instead.
+
 Heavy modules (pydantic, sqlglot) are imported inside the commands so that `--help` and
 `--version` stay fast.
 """
@@ -12,14 +15,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 
 if TYPE_CHECKING:
+    from .api import LiveOutcome
     from .diagnostics import Diagnostic
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_PLAN_CHANGES, EXIT_PLAN_ERROR = 2, 3  # plan: 2 means changes, so its errors exit 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,9 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
     sub.add_parser("init", help="create cronspec.toml and example specs, then compile")
     for name, text in (
-        ("plan", "what applying generated/pg_cron.sql would change (exit 0 none, 2 changes)"),
-        ("apply", "apply generated/pg_cron.sql in one transaction and print what changed"),
-        ("drift", "exit 1 and a list when the live database differs from the generated state"),
+        (
+            "plan",
+            "run generated/pg_cron.sql rolled back and list its actions "
+            "(exit 0 none, 2 changes, 1 clashes or errors, 3 usage error or crash)",
+        ),
+        ("apply", "apply generated/pg_cron.sql in one transaction and print what it did"),
+        ("drift", "exit 1 and a list when objects cronspec owns differ from the generated state"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument(
@@ -72,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
             help="libpq connection string or URL (default: $CRONSPEC_DSN, then the PG* variables)",
         )
         p.add_argument("--format", choices=("text", "json"), default="text")
+        if name != "drift":
+            p.add_argument(
+                "--adopt",
+                action="store_true",
+                help="take over hand-made jobs and procedures that are exactly what a spec "
+                "declares",
+            )
     return parser
 
 
@@ -182,65 +198,104 @@ def _init(args: argparse.Namespace) -> int:
     return _compile(args)
 
 
-_SIGNS = {"add": "+", "change": "~", "remove": "-", "clash": "!"}
+_SIGNS = {"add": "+", "change": "~", "remove": "-", "adopt": "<", "clash": "!", "run": ">"}
+_WORDS = {
+    "plan": {"add": "to add", "change": "to change", "remove": "to remove", "adopt": "to adopt"},
+    "apply": {"add": "added", "change": "changed", "remove": "removed", "adopt": "adopted"},
+}
 
 
-def _print_changes(command: str, changes: list[Any], fmt: str) -> None:
+def _print_changes(outcome: LiveOutcome, fmt: str) -> None:
+    """The migration's actions: a summary line, then one entry per action that is not
+    `unchanged`, with its details and hint."""
+    command = outcome.command
+    report = outcome.report
+    assert report is not None
+    actions = outcome.actions
     if fmt == "json":
-        sys.stdout.write(json.dumps({"changes": [c.as_dict() for c in changes]}, indent=2) + "\n")
+        document = {
+            "command": command,
+            "project": outcome.project,
+            "role": report.role,
+            "actions": [a.as_dict() for a in actions],
+        }
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
-    counts = {a: sum(c.action == a for c in changes) for a in _SIGNS}
-    summary = ", ".join(f"{n} to {a}" for a, n in counts.items() if n) or "no changes"
-    sys.stdout.write(f"cronspec {command}: {summary}\n")
-    for c in changes:
-        sys.stdout.write(f"  {_SIGNS[c.action]} {c.kind} {c.name}\n")
-        for detail in c.details:
+    words = _WORDS["apply" if command == "apply" else "plan"]
+    counts = {a: sum(x.action == a for x in actions) for a in (*words, "clash")}
+    parts = [f"{n} {words.get(a, 'clashes' if n > 1 else 'clash')}" for a, n in counts.items() if n]
+    summary = ", ".join(parts) or ("no drift" if command == "drift" else "no changes")
+    unchanged = sum(a.action == "unchanged" for a in actions)
+    runs = sum(a.action == "run" for a in actions)
+    if unchanged:
+        summary += f"; {unchanged} unchanged"
+    if runs:
+        summary += f"; {runs} @startup " + ("run" if command == "apply" else "to run at apply")
+    sys.stdout.write(
+        f"cronspec {command}: {summary} (project {outcome.project}, role {report.role})\n"
+    )
+    for a in actions:
+        if a.action == "unchanged":
+            continue
+        sys.stdout.write(f"  {_SIGNS[a.action]} {a.kind} {a.name}\n")
+        for detail in a.details:
             sys.stdout.write(f"      {detail}\n")
+        if a.hint:
+            sys.stdout.write(f"      hint: {a.hint}\n")
 
 
 def _live(args: argparse.Namespace) -> int:
-    from . import db
-    from .api import compile_project
-    from .diagnostics import has_errors
-
-    outcome = compile_project(Path(args.root), check=True)
-    _print_diagnostics(outcome.diagnostics, "text", sys.stderr)
-    if has_errors(outcome.diagnostics):
-        return EXIT_FINDINGS
-    if outcome.error is not None:
-        sys.stderr.write(f"cronspec: error: {outcome.error}\n")
-        return EXIT_FINDINGS
-    plan = outcome.compiled.plan
-    assert plan is not None and outcome.comparison is not None
-    if outcome.comparison.stale:
-        level = "error" if args.command == "apply" else "warning"
-        sys.stderr.write(
-            f"cronspec: {level}: generated/ is stale against specs/; run "
-            "`cronspec compile` and review the diff first\n"
-        )
-        if args.command == "apply":
-            return EXIT_FINDINGS
     try:
-        conn = db.connect(args.dsn)
-        with conn:
-            state = db.read_state(conn)
-            if args.command == "drift":
-                changes = db.drift(plan, state)
-                _print_changes("drift", changes, args.format)
-                return EXIT_FINDINGS if changes else EXIT_OK
-            changes = db.compare(plan, state)
-            if args.command == "plan":
-                _print_changes("plan", changes, args.format)
-                if any(c.action == "clash" for c in changes):
-                    return EXIT_FINDINGS
-                return 2 if changes else EXIT_OK
-            sql = outcome.compiled.files["pg_cron.sql"]
-            db.apply_sql(conn, sql)
-            _print_changes("apply", changes, args.format)
-            return EXIT_OK
-    except db.DbError as exc:
-        sys.stderr.write(f"cronspec: error: {exc}\n")
+        return _live_command(args)
+    except Exception as exc:
+        if args.command != "plan":
+            raise
+        # plan's 2 means "changes": a crash must not look like one
+        from .api import InternalError
+
+        bug = isinstance(exc, InternalError | AssertionError)
+        kind = "internal error (a cronspec bug)" if bug else "error"
+        sys.stderr.write(f"cronspec: {kind}: {type(exc).__name__}: {exc}\n")
+        return EXIT_PLAN_ERROR
+
+
+def _live_command(args: argparse.Namespace) -> int:
+    from .api import live
+
+    outcome = live(Path(args.root), args.command, args.dsn, adopt=getattr(args, "adopt", False))
+    _print_diagnostics(outcome.compiled.diagnostics, "text", sys.stderr)
+    if not outcome.compiled.ok:
         return EXIT_FINDINGS
+    if outcome.stale and outcome.command != "apply":
+        sys.stderr.write(
+            "cronspec: warning: generated/ is stale against specs/; run `cronspec compile` "
+            "and review the diff first\n"
+        )
+    if outcome.error is not None:
+        first, *more = outcome.error.lines()
+        sys.stderr.write(f"cronspec: error: {first}\n")
+        for line in more:
+            sys.stderr.write(f"cronspec: {line}\n")
+        return EXIT_FINDINGS
+    _print_changes(outcome, args.format)
+    if outcome.command == "plan":
+        if outcome.clashes:
+            return EXIT_FINDINGS
+        return EXIT_PLAN_CHANGES if outcome.changes else EXIT_OK
+    if outcome.command == "drift":
+        return EXIT_FINDINGS if outcome.actions else EXIT_OK
+    return EXIT_OK
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in argv, skipping the global options (for plan's usage errors)."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-C", "--root"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 COMMANDS = {
@@ -258,7 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
+        code = int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
+        if code == EXIT_ERROR and _command_of(sys.argv[1:] if argv is None else argv) == "plan":
+            return EXIT_PLAN_ERROR
+        return code
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

@@ -1,60 +1,107 @@
-"""The one module that talks to PostgreSQL: read the live state, compare it, apply the migration.
+"""The one module that talks to PostgreSQL: run the migration, for real or rolled back, and read
+what it did.
 
-The live state is read into the same values the plan holds (`PgJob`, procedure bodies), so the
-comparison is plain Python. Every database failure becomes one `DbError` line.
+There is no second diff here: the migration decides every action itself and records it in the
+temporary table `cronspec_action`. A plan runs the migration without its final COMMIT, reads
+that table and rolls back; an apply reads it and commits. Every database failure becomes a
+`DbError` carrying the server's message, DETAIL and HINT.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .plan import Plan
-from .render.pg_cron import META
-from .sqlcheck import analyze
+from .render.pg_cron import END
 
 if TYPE_CHECKING:
     import psycopg
 
+# What the migration records; `unchanged` and `run` (@startup calls) change nothing it owns.
+ACTIONS = ("add", "change", "remove", "adopt", "clash", "unchanged", "run")
+CHANGES = frozenset({"add", "change", "remove", "adopt"})
+
 
 class DbError(Exception):
-    """A connection, privilege or state problem, said in one line."""
+    """A connection, privilege or migration failure: the server's message, detail and hint."""
+
+    def __init__(self, message: str, detail: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+
+    def lines(self) -> list[str]:
+        """One line each: the message, then DETAIL and HINT when the server sent them."""
+        lines = [self.message]
+        if self.detail:
+            lines.append(f"detail: {self.detail}")
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return lines
 
 
 @dataclass(frozen=True)
-class LiveJob:
-    jobid: int
-    jobname: str
-    schedule: str
-    command: str
-    database: str
-    active: bool
+class Action:
+    """One row of `cronspec_action`: what the migration did, or would do, to one object."""
 
-
-@dataclass
-class LiveState:
-    version: str
-    jobs: dict[str, LiveJob] = field(default_factory=dict)  # current user's jobs by name
-    managed_jobs: set[str] = field(default_factory=set)
-    procedures: dict[tuple[str, str], str] = field(default_factory=dict)  # (schema, name) -> src
-    managed_procedures: set[tuple[str, str]] = field(default_factory=set)
-    database: str = ""
-
-
-@dataclass(frozen=True)
-class Change:
-    action: Literal["add", "change", "remove", "clash"]
-    kind: Literal["job", "procedure"]
+    action: str  # one of ACTIONS
+    kind: str  # job, procedure, startup, schema, bookkeeping, extension
     name: str
+    task: str = ""
+    spec: str = ""
+    owned: bool = False  # this project and role owned the object before the run
+    jobid: int | None = None
     details: tuple[str, ...] = ()
+    hint: str | None = None
+
+    @property
+    def changes(self) -> bool:
+        return self.action in CHANGES
+
+    @property
+    def drift(self) -> bool:
+        """A change to an object cronspec owned: made outside cronspec, or not applied yet."""
+        return self.owned and self.changes
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "kind": self.kind,
             "name": self.name,
+            "task": self.task,
+            "spec": self.spec,
+            "owned": self.owned,
+            "jobid": self.jobid,
             "details": list(self.details),
+            "hint": self.hint,
         }
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one run of the migration recorded, and as which role it ran."""
+
+    role: str
+    actions: tuple[Action, ...]
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _error(exc: BaseException, prefix: str) -> DbError:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if primary:
+        return DbError(
+            f"{prefix}: {_one_line(primary)}",
+            _one_line(diag.message_detail) or None,  # type: ignore[union-attr]
+            _one_line(diag.message_hint) or None,  # type: ignore[union-attr]
+        )
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    message = lines[0] if lines else type(exc).__name__
+    return DbError(f"{prefix}: {message}", " ".join(lines[1:]) or None)
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
@@ -63,147 +110,72 @@ def connect(dsn: str) -> psycopg.Connection[Any]:
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise DbError("psycopg is not installed: pip install 'cronspec[db]'") from exc
     try:
-        return psycopg.connect(dsn, connect_timeout=10)
+        conn = psycopg.connect(dsn, connect_timeout=10, autocommit=True)
     except psycopg.Error as exc:
-        raise DbError(f"cannot connect: {_one_line(exc)}") from None
+        raise _error(exc, "cannot connect") from None
+    conn.add_notice_handler(lambda _: None)  # the migration's NOTICE summary is for psql users
+    return conn
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().split("\n")[0]
-    return text or type(exc).__name__
+def run_migration(
+    conn: psycopg.Connection[Any], sql: str, *, plan: bool, adopt: bool = False
+) -> Report:
+    """Run a migration file as is but for its COMMIT; read its actions; commit or roll back.
 
-
-def read_state(conn: psycopg.Connection[Any]) -> LiveState:
+    `plan` runs it with `cronspec.mode = plan` (@startup tasks are listed, not run; clashes are
+    listed, not raised) and always rolls back. `adopt` sets `cronspec.adopt = on`.
+    """
     import psycopg
 
+    if not sql.endswith(END):
+        raise ValueError("not a cronspec migration: it must end with COMMIT")
+    body = sql[: -len(END)]
+    mode = "plan" if plan else "apply"
+    done = "nothing was changed"
+    failed = f"the migration fails, {done}" if plan else f"migration failed, {done}"
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'")
-            row = cur.fetchone()
-            if row is None:
-                raise DbError(
-                    "pg_cron is not installed in this database; run the migration in "
-                    "the database named by cron.database_name, where CREATE EXTENSION "
-                    "pg_cron works"
-                )
-            state = LiveState(version=str(row[0]))
-            cur.execute("SELECT current_database()")
-            state.database = str(cur.fetchone()[0])  # type: ignore[index]
-            cur.execute(
-                "SELECT jobid, jobname, schedule, command, database, active FROM cron.job "
-                "WHERE username = current_user AND jobname IS NOT NULL"
-            )
-            for jobid, name, schedule, command, database, active in cur.fetchall():
-                state.jobs[name] = LiveJob(jobid, name, schedule, command, database, active)
-            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{META}.managed_job",))
-            if cur.fetchone()[0]:  # type: ignore[index]
-                cur.execute(f"SELECT jobname FROM {META}.managed_job WHERE username = current_user")
-                state.managed_jobs = {r[0] for r in cur.fetchall()}
-                cur.execute(f"SELECT schema_name, procedure_name FROM {META}.managed_procedure")
-                state.managed_procedures = {(r[0], r[1]) for r in cur.fetchall()}
-            cur.execute(
-                "SELECT n.nspname, p.proname, p.prosrc FROM pg_proc p "
-                "JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE p.prokind = 'p' AND p.pronargs = 0"
-            )
-            state.procedures = {(r[0], r[1]): r[2] for r in cur.fetchall()}
-        conn.rollback()
-    except psycopg.errors.InsufficientPrivilege as exc:
-        raise DbError(
-            f"missing privilege: {_one_line(exc)}; the role needs USAGE on schema "
-            "cron and read access to cronspec's tables"
-        ) from None
+        conn.execute(
+            "SELECT set_config('cronspec.mode', %s, false), "
+            "set_config('cronspec.adopt', %s, false)",
+            (mode, "on" if adopt else "off"),
+        )
+        conn.execute(body.encode("utf-8"))  # bytes, no parameters: one simple query
+        rows = conn.execute(
+            "SELECT action, kind, name, task, spec, owned, jobid, details, hint, current_user "
+            "FROM cronspec_action ORDER BY seq"
+        ).fetchall()
     except psycopg.Error as exc:
-        raise DbError(_one_line(exc)) from None
-    return state
-
-
-def _same_body(live: str, wanted: str) -> bool:
-    if live == wanted:
-        return True
-    return analyze(live).fingerprint == analyze(wanted).fingerprint
-
-
-def compare(plan: Plan, state: LiveState) -> list[Change]:
-    """What applying the plan's migration would do to this database, in a stable order."""
-    changes: list[Change] = []
-    wanted_jobs = {job.jobname: job for job in plan.jobs}
-    for name, job in sorted(wanted_jobs.items()):
-        live = state.jobs.get(name)
-        if live is None:
-            added: tuple[str, ...] = (f"schedule {job.schedule}", f"command {job.command}")
-            if name in state.managed_jobs:
-                added = ("unscheduled outside cronspec", *added)
-            changes.append(Change("add", "job", name, added))
-            continue
-        if name not in state.managed_jobs:
-            changes.append(
-                Change(
-                    "clash",
-                    "job",
-                    name,
-                    (
-                        "a job of this name exists that cronspec did not create; the migration "
-                        "will refuse to take it over",
-                    ),
-                )
-            )
-            continue
-        details: list[str] = []
-        if live.schedule != job.schedule:
-            details.append(f"schedule {live.schedule} -> {job.schedule}")
-        if live.command != job.command:
-            details.append(f"command {live.command} -> {job.command}")
-        wanted_database = job.database or state.database
-        if live.database != wanted_database:
-            details.append(f"database {live.database} -> {wanted_database}")
-        if live.active != job.active:
-            details.append(f"active {str(live.active).lower()} -> {str(job.active).lower()}")
-        if details:
-            changes.append(Change("change", "job", name, tuple(details)))
-    for name in sorted(state.managed_jobs - set(wanted_jobs)):
-        if name in state.jobs:
-            changes.append(
-                Change("remove", "job", name, (f"schedule {state.jobs[name].schedule}",))
-            )
-    wanted_procs = {(p.schema, p.name): p for p in plan.procedures}
-    for key, proc in sorted(wanted_procs.items()):
-        label = f"{key[0]}.{key[1]}"
-        live_src = state.procedures.get(key)
-        if live_src is None:
-            changes.append(Change("add", "procedure", label))
-        elif key not in state.managed_procedures:
-            changes.append(
-                Change(
-                    "clash",
-                    "procedure",
-                    label,
-                    ("a procedure of this name exists that cronspec did not create",),
-                )
-            )
-        elif not _same_body(live_src, proc.body):
-            changes.append(Change("change", "procedure", label, ("body",)))
-    for key in sorted(state.managed_procedures - set(wanted_procs)):
-        if key in state.procedures:
-            changes.append(Change("remove", "procedure", f"{key[0]}.{key[1]}"))
-    return changes
-
-
-def drift(plan: Plan, state: LiveState) -> list[Change]:
-    """Where the live database differs from the generated state (hand edits included)."""
-    return [c for c in compare(plan, state) if c.action != "clash"]
-
-
-def apply_sql(conn: psycopg.Connection[Any], sql: str) -> None:
-    """Run the migration file as is: it holds its own BEGIN and COMMIT."""
-    import psycopg
-
-    conn.autocommit = True
-    try:
-        conn.execute(sql.encode("utf-8"))  # no parameters: one simple query, many statements
-    except psycopg.Error as exc:
+        if conn.closed or conn.broken:
+            raise _error(exc, f"connection lost, {done}") from None
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
         privilege = isinstance(exc, psycopg.errors.InsufficientPrivilege)
-        what = "missing privilege" if privilege else "migration failed"
-        raise DbError(f"{what}, nothing was changed: {_one_line(exc)}") from None
+        raise _error(exc, f"missing privilege, {done}" if privilege else failed) from None
+    try:
+        conn.execute("ROLLBACK" if plan else "COMMIT")
+        # the session may be reused: it must not stay in plan or adopt mode
+        conn.execute("RESET cronspec.mode; RESET cronspec.adopt")
+    except psycopg.Error as exc:
+        if conn.closed or conn.broken:
+            raise _error(
+                exc,
+                "connection lost while committing: the outcome is unknown (run `cronspec plan` "
+                "to see)",
+            ) from None
+        raise _error(exc, failed) from None
+    role = str(rows[0][9]) if rows else str(conn.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
+    actions = tuple(
+        Action(
+            str(r[0]),
+            str(r[1]),
+            str(r[2]),
+            str(r[3]),
+            str(r[4]),
+            bool(r[5]),
+            None if r[6] is None else int(r[6]),
+            tuple(r[7]),
+            r[8],
+        )
+        for r in rows
+    )
+    return Report(role, actions)

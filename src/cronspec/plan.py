@@ -105,6 +105,11 @@ class Plan:
     def schema(self) -> str:
         return self.config.pg_cron.schema_
 
+    @property
+    def project(self) -> str:
+        """The project's name (cronspec.toml `project`): what it makes in a database is its own."""
+        return self.config.project
+
 
 # Many tasks share a schedule; the report's next runs depend only on these values.
 _next_runs = lru_cache(maxsize=4096)(sched.next_runs)

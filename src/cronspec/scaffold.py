@@ -10,7 +10,14 @@ SCHEMA_PATH = "schemas/cronspec-spec.schema.json"
 SCHEMA_LINE = f"# yaml-language-server: $schema=../{SCHEMA_PATH}\n"
 
 CONFIG = """\
-# cronspec project settings. Every setting is optional; the values shown are the defaults.
+# cronspec project settings. Every setting but `project` is optional; the values shown
+# commented out are the defaults.
+
+# The project's name. cronspec records it with every pg_cron job and procedure it makes, and a
+# migration changes or removes only its own project's objects: give each project that shares a
+# database (pg_cron has one per cluster) a name of its own. Renaming it later means the old
+# name's objects are no longer this project's. Without this line the name is "default".
+project = "my-app"
 
 # IANA zone of every schedule. pg_cron 1.4 runs every job in GMT, so other zones need
 # pg_cron 1.5+ (and a matching cron.timezone on the server) or a fixed offset.

@@ -202,6 +202,11 @@ class ProjectConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    project: Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=MAX_NAME)] = Field(
+        default="default",
+        description="The project's name, recorded with every job and procedure it makes in a "
+        "database: a migration changes only its own project's objects.",
+    )
     timezone: str = Field(default="UTC", description="IANA zone of every schedule.")
     specs: str = Field(default="specs", description="Folder of task specs.")
     output: str = Field(default="generated", description="Folder of generated files.")

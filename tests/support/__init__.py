@@ -1,0 +1,1 @@
+"""Helpers shared by test modules (so that test modules never import each other)."""
