@@ -341,6 +341,9 @@ def compare(
     return replace(result, notes=notes)
 
 
+_EMPTY_ROUNDS = 1000  # rounds of emptying an old folder that another program keeps saving into
+
+
 def _empty_into(
     staging: Path, out: Path, linked: Mapping[str, os.stat_result] | None = None
 ) -> list[str]:
@@ -354,30 +357,40 @@ def _empty_into(
     """
     if not os.access(staging, os.W_OK | os.X_OK):
         os.chmod(staging, 0o700)  # an earlier version left read-only ones
-    moved, kept = [], []
-    for name, st in sorted(_entries(staging).items()):
-        src, there = staging / name, _lstat(out / name)
-        if _same(st, there) or _ours(src):
-            os.unlink(src)
-        elif there is None:
-            _move_new(src, out / name)
-            moved.append(name)
-        elif linked is not None and not _isdir(st, there):
-            if name in linked and _same(linked[name], there):
-                os.replace(src, out / name)
-            else:
+    moved: list[str] = []
+    # Another program may still be saving into the old folder while it is emptied: go round
+    # again until the folder can be removed (a save after that fails in that program).
+    for _ in range(_EMPTY_ROUNDS):
+        kept = []
+        for name, st in sorted(_entries(staging).items()):
+            src, there = staging / name, _lstat(out / name)
+            if _same(st, there) or _ours(src):
                 os.unlink(src)
-        else:
-            kept.append(name)
+            elif there is None:
+                _move_new(src, out / name)
+                moved.append(name)
+            elif linked is not None and not _isdir(st, there):
+                if name in linked and _same(linked[name], there):
+                    os.replace(src, out / name)
+                else:
+                    os.unlink(src)
+            else:
+                kept.append(name)
+            _step()
+        if kept:
+            raise OutputError(
+                f"{staging} holds {', '.join(kept)} from an interrupted write, and {out} has "
+                "entries of the same names: compare them, keep one, and delete the folder"
+            )
+        try:
+            os.rmdir(staging)
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
+            continue
         _step()
-    if kept:
-        raise OutputError(
-            f"{staging} holds {', '.join(kept)} from an interrupted write, and {out} has "
-            "entries of the same names: compare them, keep one, and delete the folder"
-        )
-    os.rmdir(staging)
-    _step()
-    return moved
+        return moved
+    raise OutputError(f"{staging}: another program keeps writing into it; stop it and run again")
 
 
 def _finish_in_place(staging: Path, out: Path) -> bool:
