@@ -1,0 +1,1 @@
+"""Code shared by the test modules: builders, the schedule corpus and the golden cases."""
