@@ -294,7 +294,8 @@ def test_json_format(project: Project, cli: Cli) -> None:
 
 
 def test_github_escaping_of_properties_and_data() -> None:
-    from cronspec.diagnostics import Span, error, format_github
+    from cronspec.diagnostics import Span, error
+    from cronspec.diagnostics.formats import format_github
 
     line = format_github([error("S204", "100% sure,\nnot: really", Span("a,b:c.yaml", 2, 3))])
     assert line == (
@@ -302,18 +303,24 @@ def test_github_escaping_of_properties_and_data() -> None:
     )
 
 
-def test_every_code_is_documented() -> None:
-    import re
-
+def test_errors_page_is_generated_from_the_registry() -> None:
     from conftest import ROOT
 
-    used = set()
-    for path in (ROOT / "src" / "cronspec").rglob("*.py"):
-        used |= set(re.findall(r'"([YSCQXT][0-9]{3})"', path.read_text()))
-    documented = set(
-        re.findall(r"^\| ([YSCQXT][0-9]{3}) \|", (ROOT / "docs" / "errors.md").read_text(), re.M)
-    )
-    assert used == documented
+    from cronspec.diagnostics.codes import errors_markdown
+
+    page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert page == errors_markdown(), "run: python -m cronspec.diagnostics > docs/errors.md"
+
+
+def test_an_unregistered_code_is_a_bug() -> None:
+    from cronspec.diagnostics import Span, error, warning
+
+    with pytest.raises(AssertionError, match="Z999 is not a registered error code"):
+        error("Z999", "m", Span("x"))
+    with pytest.raises(AssertionError, match="S201 is not a registered warning code"):
+        warning("S201", "m", Span("x"))
+    with pytest.raises(AssertionError, match="X502 is not a registered error code"):
+        error("X502", "m", Span("x"))
 
 
 @pytest.mark.parametrize(

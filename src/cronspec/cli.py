@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
-    from .diagnostics import FORMATTERS
+    from .diagnostics.formats import FORMATTERS
 
     if diags or fmt == "json":
         stream.write(FORMATTERS[fmt](diags))

@@ -368,7 +368,7 @@ def _schedules(doc: Document, spec: TaskSpec) -> tuple[tuple[TaskSchedule, ...],
     ):
         diags.append(
             warning(
-                "C305",
+                "C309",
                 "`day_match` has no effect: no schedule of this task "
                 "restricts both day-of-month and day-of-week",
                 doc.source.span(("day_match",)),
