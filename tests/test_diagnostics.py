@@ -276,8 +276,8 @@ def test_github_format_escapes_workflow_commands(project: Project, cli: Cli) -> 
     code, out, err = cli(root, "compile", "--format", "github")
     assert code == 1 and err == ""
     assert out == (
-        "::error file=specs/x.yaml,line=4,col=12,title=cronspec C301::unknown "
-        "nickname `@dialy`; known: @annually, @daily, @hourly, @midnight, @monthly, "
+        "::error file=specs/x.yaml,line=4,col=12,endLine=4,endColumn=18,title=cronspec C301::"
+        "unknown nickname `@dialy`; known: @annually, @daily, @hourly, @midnight, @monthly, "
         "@weekly, @yearly, @reboot, @startup\n"
     )
 

@@ -17,22 +17,7 @@ from .classify import Classified
 from .diagnostics import Diagnostic, error
 from .spec import ProjectConfig
 
-UTC_NAMES = (
-    "UTC",
-    "Etc/UTC",
-    "GMT",
-    "Etc/GMT",
-    "UCT",
-    "Etc/UCT",
-    "Universal",
-    "Zulu",
-    "Etc/Universal",
-    "Etc/Zulu",
-    "Etc/GMT+0",
-    "Etc/GMT-0",
-    "Etc/GMT0",
-    "GMT0",
-)
+UTC_NAMES = sched.UTC_NAMES
 HISTORY_JOB = "cronspec:purge-run-history"
 HISTORY_SCHEDULE = "17 3 * * *"
 
@@ -118,8 +103,7 @@ def procedure_command(schema: str, name: str) -> str:
     return f"CALL {quote_ident(schema)}.{quote_ident(name)}()"
 
 
-def is_utc(zone: str) -> bool:
-    return zone in UTC_NAMES
+is_utc = sched.is_utc
 
 
 def oban_zone(zone: str) -> str:
@@ -136,42 +120,6 @@ def _oban_opts(c: Classified) -> tuple[tuple[str, Any], ...]:
         if value is not None:
             opts.append((key, value))
     return tuple(opts)
-
-
-def _pg_schedule(
-    c: Classified,
-    ts: sched.Schedule,
-    target: sched.Target,
-    config: ProjectConfig,
-) -> tuple[sched.Schedule | None, str | None]:
-    """The schedule pg_cron should get (shifted to UTC where 1.4 needs it) or why not."""
-    zone = c.task.timezone
-    if target.timezone_setting:
-        if zone != config.timezone and not (is_utc(zone) and is_utc(config.timezone)):
-            return None, (
-                f"pg_cron runs every job in one zone (`cron.timezone`, the project's "
-                f"`{config.timezone}`); this task asks for `{zone}`; drop its "
-                "`timezone` or run it on Oban"
-            )
-        return ts, None
-    if is_utc(zone):
-        return ts, None
-    offset = sched.fixed_offset(ZoneInfo(zone))
-    if offset is None:
-        return None, (
-            f"pg_cron {target.version} ignores `cron.timezone` and runs every job in "
-            f"GMT, and `{zone}` has daylight-saving changes, so no UTC schedule means "
-            'the same all year; use UTC times, or set `[pg_cron] version = "1.5"` '
-            "(or later) if the server runs it"
-        )
-    shifted = sched.shift_to_utc(ts, offset)
-    if shifted is None:
-        return None, (
-            f"pg_cron {target.version} runs every job in GMT, and this schedule in "
-            f"`{zone}` cannot be written exactly in UTC cron fields (its times move across "
-            "midnight onto other days, or to minutes the fields cannot list); write it in UTC"
-        )
-    return shifted, None
 
 
 def _pg_command(c: Classified, schema: str) -> tuple[str, PgProcedure | None]:
@@ -212,18 +160,8 @@ def build_plan(
             command, procedure = _pg_command(c, schema)
             if procedure is not None:
                 procedures.append(procedure)
-        elif task.timezone != config.timezone and not (
-            is_utc(task.timezone) and is_utc(config.timezone)
-        ):
-            diags.append(
-                error(
-                    "C306",
-                    f"Oban's cron zone is plugin-wide (the project's "
-                    f"`{config.timezone}`); this task asks for "
-                    f"`{task.timezone}`; drop its `timezone`",
-                    task.span("timezone"),
-                )
-            )
+        elif refusal := sched.zone_refusal(sched.OBAN, task.timezone, config.timezone):
+            diags.append(error("C306", refusal, task.span("timezone")))
             continue
         schedule_views: list[ScheduleView] = []
         job_number = 0
@@ -244,23 +182,17 @@ def build_plan(
                     )
                 )
                 continue
-            problem = sched.check_target(ts.schedule, executor_target)
-            emit_schedule: sched.Schedule | None = ts.schedule
-            if problem is None and c.executor == "pg_cron":
-                emit_schedule, reason = _pg_schedule(c, ts.schedule, target, config)
-                if reason:
-                    problem = sched.ScheduleError("C306", reason)
-            if problem is not None or emit_schedule is None:
-                assert problem is not None
-                diags.append(error(problem.code, problem.message, ts.span))
+            compiled = sched.compile_schedule(
+                ts.schedule,
+                executor_target,
+                zone=task.timezone,
+                project_zone=config.timezone,
+                at=ts.span,
+            )
+            if isinstance(compiled, Diagnostic):
+                diags.append(compiled)
                 continue
-            text = sched.emit(emit_schedule, executor_target)
-            reread = sched.reparse(text, executor_target)
-            if not sched.same_meaning(reread, emit_schedule.meaning):
-                raise AssertionError(
-                    f"bug: emitted `{text}` means something else on "
-                    f"{executor_target.label} than `{ts.schedule.text}`"
-                )
+            text = compiled.text
             job_number += 1
             jobname = None
             if c.executor == "pg_cron":
@@ -333,7 +265,7 @@ def build_plan(
 def _job_name_checks(
     jobs: list[PgJob], target: sched.Target, classified: list[Classified]
 ) -> list[Diagnostic]:
-    if target.version >= "1.5":
+    if target.version >= (1, 5):
         return []
     spans = {c.task.name: c.task.span("name") for c in classified}
     diags = []
@@ -347,7 +279,7 @@ def _job_name_checks(
             diags.append(
                 error(
                     "C307",
-                    f"pg_cron {target.version} cuts job names to 63 bytes; "
+                    f"{target.label} cuts job names to 63 bytes; "
                     f"`{job.jobname}` is {len(encoded)}; shorten the task "
                     "name",
                     span,
@@ -359,7 +291,7 @@ def _job_name_checks(
                 error(
                     "C307",
                     f"jobs `{seen[cut]}` and `{job.jobname}` become one job "
-                    f"on pg_cron {target.version}, which keeps 63 bytes of "
+                    f"on {target.label}, which keeps 63 bytes of "
                     "a name",
                     span,
                 )

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from . import schedule as sched
-from .diagnostics import Diagnostic, Span, error, warning
+from .diagnostics import Diagnostic, Origin, Span, error, warning
 from .source import Document, Path, block_scalar_origin
 from .spec import APP_ONLY_FIELDS, SPEC_FIELDS, SQL_ONLY_FIELDS, TaskSpec
 
@@ -338,16 +338,10 @@ def _schedules(doc: Document, spec: TaskSpec) -> tuple[tuple[TaskSchedule, ...],
         start = doc.source.span(loc)
         scalar = doc.source.scalars.get(loc)
         quote = 1 if scalar is not None and scalar.style in {"'", '"'} else 0
-        try:
-            parsed = sched.parse(text, spec.day_match)
-        except sched.ScheduleError as exc:
-            diags.append(
-                error(
-                    exc.code,
-                    exc.message,
-                    Span(doc.path, start.line, start.col + quote + exc.column - 1),
-                )
-            )
+        origin = Origin(doc.path, start.line, start.col + quote)
+        parsed = sched.parse(text, spec.day_match, origin)
+        if isinstance(parsed, Diagnostic):
+            diags.append(parsed)
             continue
         key = parsed.meaning
         where = Span(doc.path, start.line, start.col + quote)
@@ -361,10 +355,7 @@ def _schedules(doc: Document, spec: TaskSpec) -> tuple[tuple[TaskSchedule, ...],
     if (
         spec.day_match is not None
         and not diags
-        and not any(
-            isinstance(s.schedule.meaning, sched.Cron) and s.schedule.meaning.restricted_days
-            for s in out
-        )
+        and not any(s.schedule.form is not None and s.schedule.form.restricted_days for s in out)
     ):
         diags.append(
             warning(
