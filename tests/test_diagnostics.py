@@ -297,10 +297,13 @@ def test_github_escaping_of_properties_and_data() -> None:
     from cronspec.diagnostics import Span, error
     from cronspec.diagnostics.formats import format_github
 
-    line = format_github([error("S204", "100% sure,\nnot: really", Span("a,b:c.yaml", 2, 3))])
+    line = format_github([error("S204", "100% sure,\nnot: really", Span.at("a,b:c.yaml", 2, 3, 4))])
     assert line == (
-        "::error file=a%2Cb%3Ac.yaml,line=2,col=3,title=cronspec S204::100%25 sure, not: really\n"
+        "::error file=a%2Cb%3Ac.yaml,line=2,col=3,endLine=2,endColumn=7,title=cronspec S204::"
+        "100%25 sure, not: really\n"
     )
+    whole_file = format_github([error("S210", "none", Span("specs"))])
+    assert whole_file == "::error file=specs,title=cronspec S210::none\n"
 
 
 def test_errors_page_is_generated_from_the_registry() -> None:
@@ -345,3 +348,71 @@ def test_bad_config_points_at_its_line(
     assert code == 1
     assert err.startswith(expected)
     assert not (root / "generated").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "start", "end"),
+    [
+        # the key, for an unknown key
+        (
+            "name: x\ndescription: d\nkind: sql\nschedul: '@daily'\nsql: SELECT 1\n",
+            "S202",
+            (4, 1),
+            (4, 8),
+        ),
+        # the value YAML misread
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: 12:30\nsql: SELECT 1\n",
+            "S203",
+            (4, 11),
+            (4, 16),
+        ),
+        # the refused part of a schedule, inside the quotes
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: '0 24 * * *'\nsql: SELECT 1\n",
+            "C302",
+            (4, 14),
+            (4, 16),
+        ),
+        # an unquoted cron expression, to the end of its line
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: */5 * * * *\nsql: SELECT 1\n",
+            "Y112",
+            (4, 11),
+            (4, 22),
+        ),
+        # the statement, inside a literal block
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\n"
+            "sql: |\n  SELECT 1;\n  COMMIT;\n",
+            "Q403",
+            (7, 3),
+            (7, 9),
+        ),
+        # the offending token of a parse error
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\n"
+            "sql: |\n  UPDATE t SET a = (1;\n",
+            "Q401",
+            (6, 21),
+            (6, 22),
+        ),
+    ],
+    ids=["key", "value", "schedule", "unquoted-cron", "statement", "sql-token"],
+)
+def test_json_and_github_formats_carry_where_a_problem_ends(
+    project: Project,
+    cli: Cli,
+    text: str,
+    code: str,
+    start: tuple[int, int],
+    end: tuple[int, int],
+) -> None:
+    import json
+
+    root = project({"x.yaml": text})
+    _, out, _ = cli(root, "compile", "--format", "json")
+    (diag,) = [d for d in json.loads(out)["diagnostics"] if d["code"] == code]
+    assert (diag["line"], diag["column"], diag["endLine"], diag["endColumn"]) == (*start, *end)
+    _, out, _ = cli(root, "compile", "--format", "github")
+    assert f"line={start[0]},col={start[1]},endLine={end[0]},endColumn={end[1]}," in out

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .classify import analyze
 from .plan import Plan
 from .render.pg_cron import META
-from .sqlcheck import analyze
 
 if TYPE_CHECKING:
     import psycopg

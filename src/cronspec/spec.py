@@ -1,7 +1,8 @@
 """The spec format's single source of truth: pydantic models for a task and for cronspec.toml.
 
-pydantic ends here. `validate.py` turns these models into frozen dataclasses; the JSON Schema that
-editors use (`cronspec schema`) is generated from `TaskSpec`.
+pydantic ends at validation: `validate/` turns a `TaskSpec` into a `model.Task` and
+`load/config.py` a `ProjectConfig` into `model.Settings`. The JSON Schema that editors use
+(`cronspec schema`) is generated from `TaskSpec`.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ TaskName = Annotated[
     str,
     StringConstraints(pattern=NAME_PATTERN, min_length=1, max_length=MAX_NAME),
 ]
-JsonScalar = str | int | float | bool | None
-JsonValue = JsonScalar | list[Any] | dict[str, Any]
 
 
 class TaskSpec(BaseModel):

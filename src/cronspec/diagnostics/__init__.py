@@ -19,6 +19,7 @@ __all__ = [
     "Span",
     "error",
     "has_errors",
+    "position",
     "sort_diagnostics",
     "warning",
 ]
@@ -39,8 +40,8 @@ class Span:
     end_col: int = 0
 
     def __post_init__(self) -> None:
-        if self.end_line > 0 and (self.end_line, self.end_col) < (self.line, self.col):
-            raise ValueError(f"bug: span {self} ends before it starts")
+        if self.line > 0 and (self.end_line, self.end_col) < (self.line, self.col):
+            raise ValueError(f"bug: span {self} has no end, or ends before it starts")
 
     @classmethod
     def at(cls, path: str, line: int, col: int, width: int = 1) -> Span:
@@ -51,6 +52,12 @@ class Span:
         if self.line <= 0:
             return self.path
         return f"{self.path}:{self.line}:{max(self.col, 1)}"
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of `offset` in `text`."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .diagnostics import Diagnostic, error, warning
-from .schedule import Startup
-from .spec import NEED_WHY
+from ..diagnostics import Diagnostic, error, warning
+from ..model import Task
+from ..schedule import Startup
+from ..spec import NEED_WHY
 from .sqlcheck import Analysis, analyze
-from .validate import Task
 
 
 @dataclass(frozen=True)
 class Classified:
+    """A task with its verdict: SQL-eligible or not, the executor, and the reasons."""
+
     task: Task
     eligible: bool  # SQL-eligible
     executor: Literal["pg_cron", "oban"]
@@ -33,14 +35,17 @@ class Classified:
 
     @property
     def classification(self) -> str:
+        """`sql-eligible` or `app-bound`, as the report says it."""
         return "sql-eligible" if self.eligible else "app-bound"
 
     @property
     def standalone(self) -> bool:
+        """Whether the body must be the job's only statement (VACUUM, ... CONCURRENTLY)."""
         return self.analysis is not None and self.analysis.standalone is not None
 
 
 def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
+    """The verdict on one task, or None with the diagnostics that prevent one."""
     diags: list[Diagnostic] = []
     reasons: list[str] = []
     blockers: list[str] = []
@@ -50,17 +55,11 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
     for need in task.needs:
         blockers.append(f"needs {need}: {NEED_WHY[need]}")
     if task.sql is not None:
-        analysis = analyze(task.sql)
-        for finding in analysis.errors:
-            diags.append(
-                error(finding.code, finding.message, task.body_span(finding.line, finding.col))
-            )
+        analysis = analyze(task.sql, task.sql_origin)
         if analysis.errors:
-            return None, diags
-        for finding in analysis.outside:
-            blockers.append(
-                f"reaches outside the database: {finding.message} (SQL line {finding.line})"
-            )
+            return None, [*diags, *analysis.errors]
+        for reach in analysis.outside:
+            blockers.append(f"reaches outside the database: {reach.what} (SQL line {reach.line})")
         kinds = ", ".join(s.keyword for s in analysis.statements)
         count = len(analysis.statements)
         if not blockers:

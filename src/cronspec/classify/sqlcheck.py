@@ -3,6 +3,10 @@
 sqlglot is a transpiler, not a validator: it tells us the statements, their kinds and the
 functions they call, which is what classification needs. Real PostgreSQL has the last word, when
 the migration creates each procedure with `check_function_bodies` on.
+
+What makes a body unusable comes back as diagnostics at their place in the spec (the body's
+`Origin`); what reaches outside the database is no problem but a reason (`Reach`) that makes
+the task app-bound.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
+
+from ..diagnostics import Diagnostic, Origin, error, position
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is expected
 
@@ -86,33 +92,34 @@ TRANSACTION_CONTROL = {
 
 
 @dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
+class Reach:
+    """What a statement does outside the database, and the body line it is on."""
+
+    what: str
     line: int  # 1-based, inside the body
-    col: int
 
 
 @dataclass(frozen=True)
 class Statement:
+    """One statement of a body, as written, with where it starts and ends inside the body."""
+
     keyword: str  # e.g. "UPDATE", "VACUUM", "CREATE INDEX"
     text: str  # the statement as written, without the final `;`
     line: int
     col: int
+    end_line: int
+    end_col: int
 
 
 @dataclass(frozen=True)
 class Analysis:
+    """What classification needs to know of a body."""
+
     statements: tuple[Statement, ...]
-    errors: tuple[Finding, ...]  # the body cannot be used at all
-    outside: tuple[Finding, ...]  # reaches outside the database: not SQL-eligible
+    errors: tuple[Diagnostic, ...]  # the body cannot be used at all
+    outside: tuple[Reach, ...]  # reaches outside the database: not SQL-eligible
     standalone: str | None  # why it must be the job's only statement, if it must
     fingerprint: str  # equal for bodies that differ only in whitespace and comments
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 @cache
@@ -172,61 +179,71 @@ def fingerprint_tokens(tokens: list[Token]) -> str:
     return digest.hexdigest()[:32]
 
 
-def analyze(body: str) -> Analysis:
-    """Split, parse and classify a task's SQL body. Positions are 1-based inside `body`."""
+def analyze(body: str, origin: Origin | None = None) -> Analysis:
+    """Split, parse and classify a task's SQL body.
+
+    Diagnostics are placed through `origin`, where the body is in its spec (by default the
+    body is a file of its own, `<sql>`).
+    """
+    where = origin or Origin("<sql>")
+
+    def at(code: str, message: str, start: tuple[int, int], end: tuple[int, int]) -> Diagnostic:
+        return error(code, message, where.span(*start, *end))
+
     try:
         tokens = _dialect().tokenize(body)
     except TokenError as exc:
-        line, col = _line_col(body, _token_error_offset(body, exc))
+        # sqlglot says where the context it quotes starts; 0 when it does not
+        line, col = position(body, exc.start or 0)
         message = (
             "SQL does not tokenize: an unterminated quote, quoted identifier or "
             "dollar-quoted string?"
         )
-        return Analysis((), (Finding("Q401", message, line, col),), (), None, "")
+        return Analysis((), (at("Q401", message, (line, col), (line, col + 1)),), (), None, "")
     groups = _split(tokens)
     if not groups:
-        return Analysis((), (Finding("Q405", "SQL body is empty", 1, 1),), (), None, "")
-    errors: list[Finding] = []
-    outside: list[Finding] = []
+        empty = at("Q405", "SQL body is empty", (1, 1), (1, 2))
+        return Analysis((), (empty,), (), None, "")
+    errors: list[Diagnostic] = []
+    outside: list[Reach] = []
     statements: list[Statement] = []
     for group in groups:
         start, end = group[0].start, group[-1].end + 1
         text = body[start:end].rstrip()
-        line, col = _line_col(body, start)
+        line, col = position(body, start)
+        end_line, end_col = position(body, start + len(text))
         words = _words(text)
         keyword = (
             " ".join(words[:2])
             if words[:1] in (["CREATE"], ["DROP"], ["ALTER"])
             else (words[0] if words else "?")
         )
-        statements.append(Statement(keyword, text, line, col))
+        statements.append(Statement(keyword, text, line, col, end_line, end_col))
+        span = ((line, col), (end_line, end_col))
         if (words[:1] and words[0] in TRANSACTION_CONTROL) or words[:2] == [
             "PREPARE",
             "TRANSACTION",
         ]:
             errors.append(
-                Finding(
+                at(
                     "Q403",
                     f"transaction control (`{words[0]}`) is not allowed: "
                     "each job runs in its own transaction",
-                    line,
-                    col,
+                    *span,
                 )
             )
             continue
         if words[:1] == ["DO"]:
             errors.append(
-                Finding(
+                at(
                     "Q407",
-                    "DO blocks cannot be checked by cronspec; move the "
-                    "code into a function created by your schema "
-                    "migrations and call it",
-                    line,
-                    col,
+                    "DO blocks cannot be checked by cronspec; move the code into a function "
+                    "created by your schema migrations and call it",
+                    *span,
                 )
             )
             continue
-        outside.extend(_outside(body, group, text, words, line, col))
+        outside.extend(_outside(body, group, text, words, line))
     if not errors:
         try:  # one parse of the tokens already made: positions are the body's own
             _dialect().parser().parse(tokens, body)
@@ -235,9 +252,10 @@ def analyze(body: str) -> Analysis:
             description = str(detail.get("description", exc)).split(". Line")[0]
             # sqlglot reports where the offending token ends; point at where it starts
             width = len(str(detail.get("highlight") or "")) or 1
-            column = max(int(detail.get("col") or 1) - width + 1, 1)
+            last = int(detail.get("col") or 1)
+            line = int(detail.get("line") or 1)
             message = f"SQL does not parse: {_short_text(description)}"
-            errors.append(Finding("Q401", message, int(detail.get("line") or 1), column))
+            errors.append(at("Q401", message, (line, max(last - width + 1, 1)), (line, last + 1)))
     standalone = None
     for statement in statements:
         reason = _standalone_reason(_words(statement.text))
@@ -245,12 +263,12 @@ def analyze(body: str) -> Analysis:
             continue
         if len(statements) > 1:
             errors.append(
-                Finding(
+                at(
                     "Q404",
                     f"{reason} cannot run inside a transaction block or procedure, so it must be "
                     "the task's only statement; move it to a task of its own",
-                    statement.line,
-                    statement.col,
+                    (statement.line, statement.col),
+                    (statement.end_line, statement.end_col),
                 )
             )
         else:
@@ -263,34 +281,17 @@ def analyze(body: str) -> Analysis:
     )
 
 
-def _outside(
-    body: str, group: list[Token], text: str, words: list[str], line: int, col: int
-) -> list[Finding]:
-    found: list[Finding] = []
+def _outside(body: str, group: list[Token], text: str, words: list[str], line: int) -> list[Reach]:
+    found: list[Reach] = []
     if words[:1] == ["COPY"]:
         upper = " ".join(_words(text, 60))
         if " PROGRAM" in upper:
-            found.append(
-                Finding("Q402", "COPY ... PROGRAM runs a program on the database server", line, col)
-            )
+            what = "COPY ... PROGRAM runs a program on the database server"
         elif re.search(r"\b(FROM|TO)\s+(STDIN|STDOUT)\b", upper):
-            found.append(
-                Finding(
-                    "Q402",
-                    "COPY to or from the client needs a client; a pg_cron job has none",
-                    line,
-                    col,
-                )
-            )
+            what = "COPY to or from the client needs a client; a pg_cron job has none"
         else:
-            found.append(
-                Finding(
-                    "Q402",
-                    "COPY to or from a server file reaches the server's file system",
-                    line,
-                    col,
-                )
-            )
+            what = "COPY to or from a server file reaches the server's file system"
+        found.append(Reach(what, line))
     for index, token in enumerate(group):
         name = None
         if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and index + 1 < len(group):
@@ -299,28 +300,17 @@ def _outside(
         elif token.token_type == TokenType.STRING and group[0].token_type == TokenType.COMMAND:
             # sqlglot keeps the rest of an unparsed command as one string: scan it as text
             for match in _CALL.finditer(token.text):
-                if match.group(1).lower() in OUTSIDE_FUNCTIONS:
+                called = match.group(1).lower()
+                if called in OUTSIDE_FUNCTIONS:
                     base = max(body.find(token.text, group[0].end), 0)
-                    t_line, t_col = _line_col(body, base + match.start())
-                    found.append(_function_finding(match.group(1).lower(), t_line, t_col))
+                    found.append(_function_reach(called, position(body, base + match.start())[0]))
         if name in OUTSIDE_FUNCTIONS:
-            t_line, t_col = _line_col(body, token.start)
-            found.append(_function_finding(name, t_line, t_col))
+            found.append(_function_reach(name, position(body, token.start)[0]))
     return found
 
 
-def _function_finding(name: str, line: int, col: int) -> Finding:
-    return Finding("Q402", f"{name}() {OUTSIDE_FUNCTIONS[name]}", line, col)
-
-
-def _token_error_offset(body: str, exc: TokenError) -> int:
-    match = re.search(r"Error tokenizing '(.*)'", str(exc), re.S)
-    if match:
-        fragment = match.group(1)[:20]
-        found = body.find(fragment)
-        if found >= 0:
-            return found
-    return 0
+def _function_reach(name: str, line: int) -> Reach:
+    return Reach(f"{name}() {OUTSIDE_FUNCTIONS[name]}", line)
 
 
 def _short(exc: Exception) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, Span, error
+from ..diagnostics import Diagnostic, Origin, Span, error, position
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 16
@@ -52,30 +52,30 @@ class Scalar:
 
 @dataclass
 class SourceMap:
-    """Positions (1-based line and column) of each key and value, by data path."""
+    """The span of each key and value, by data path, and what YAML made of each scalar."""
 
     path: str
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Path, Span] = field(default_factory=dict)
+    keys: dict[Path, Span] = field(default_factory=dict)
     scalars: dict[Path, Scalar] = field(default_factory=dict)
 
     def span(self, loc: Path, *, key: bool = False) -> Span:
-        """The closest known position for `loc`, walking up to the parent when needed."""
+        """The closest known span for `loc`, walking up to the parent when needed."""
         table = self.keys if key else self.values
         probe = tuple(loc)
         while probe:
             if probe in table:
-                line, col = table[probe]
-                return Span(self.path, line, col)
+                return table[probe]
             if not key and probe in self.keys:
-                line, col = self.keys[probe]
-                return Span(self.path, line, col)
+                return self.keys[probe]
             probe = probe[:-1]
-        return Span(self.path, 1, 1)
+        return Span.at(self.path, 1, 1, 0)
 
 
 @dataclass
 class Document:
+    """One spec file read: its text (LF line endings), its data and the source map."""
+
     path: str
     text: str
     data: dict[str, Any]
@@ -83,15 +83,12 @@ class Document:
 
 
 class _Abort(Exception):
+    """Unwinds the builder's recursion with the one diagnostic of a file; never escapes
+    `parse_document`."""
+
     def __init__(self, diag: Diagnostic) -> None:
         super().__init__(diag.message)
         self.diag = diag
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, col
 
 
 def decode(path: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
@@ -109,26 +106,26 @@ def decode(path: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
             error(
                 "Y107",
                 "file starts with a byte-order mark; save it as UTF-8 without BOM",
-                Span(path, 1, 1),
+                Span.at(path, 1, 1),
             )
         ]
     nul = raw.find(b"\0")
     if nul >= 0:
         prefix = raw[:nul].decode("utf-8", "replace")
-        line, col = _line_col(prefix, len(prefix))
+        line, col = position(prefix, len(prefix))
         return None, [
-            error("Y108", "file contains a NUL byte; specs are text", Span(path, line, col))
+            error("Y108", "file contains a NUL byte; specs are text", Span.at(path, line, col))
         ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         prefix = raw[: exc.start].decode("utf-8", "replace")
-        line, col = _line_col(prefix, len(prefix))
+        line, col = position(prefix, len(prefix))
         return None, [
             error(
                 "Y106",
                 f"invalid UTF-8 byte 0x{raw[exc.start]:02x}; specs must be UTF-8",
-                Span(path, line, col),
+                Span.at(path, line, col),
             )
         ]
     return text.replace("\r\n", "\n").replace("\r", "\n"), []
@@ -150,7 +147,7 @@ def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic
             "Y112",
             "a value starting with `*` is read by YAML as an alias; quote the cron expression, "
             'e.g. schedule: "*/5 * * * *"',
-            Span(path, line, star.end()),
+            Span.at(path, line, star.end(), len(source_line.rstrip()) - star.end() + 1),
         )
     if "expected a single document" in problem or (
         exc.context and "expected a single document" in exc.context
@@ -158,16 +155,14 @@ def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic
         return error(
             "Y105",
             "file holds more than one YAML document; one task per file",
-            Span(path, line, col),
+            Span.at(path, line, col),
         )
-    return error("Y101", f"invalid YAML: {problem}", Span(path, line, col))
+    return error("Y101", f"invalid YAML: {problem}", Span.at(path, line, col))
 
 
-def _pos(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
+def _span(path: str, node: yaml.Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
 class _Builder:
@@ -185,17 +180,15 @@ class _Builder:
                 error(
                     "Y103",
                     "YAML anchors and aliases are not allowed in specs",
-                    Span(self.path, *_pos(node)),
+                    _span(self.path, node),
                 )
             )
         self.seen.add(id(node))
         if depth > MAX_DEPTH:
             raise _Abort(
-                error(
-                    "Y110", f"nesting deeper than {MAX_DEPTH} levels", Span(self.path, *_pos(node))
-                )
+                error("Y110", f"nesting deeper than {MAX_DEPTH} levels", _span(self.path, node))
             )
-        self.source.values[loc] = _pos(node)
+        self.source.values[loc] = _span(self.path, node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -209,7 +202,7 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise _Abort(
-                error("Y101", f"invalid YAML value: {exc}", Span(self.path, *_pos(node)))
+                error("Y101", f"invalid YAML value: {exc}", _span(self.path, node))
             ) from None
 
     def _mapping(self, node: yaml.MappingNode, loc: Path, depth: int) -> dict[str, Any]:
@@ -221,7 +214,7 @@ class _Builder:
                     error(
                         "Y103",
                         "YAML merge keys (`<<`) are not allowed in specs",
-                        Span(self.path, *_pos(key_node)),
+                        _span(self.path, key_node),
                     )
                 )
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
@@ -229,22 +222,22 @@ class _Builder:
                     error(
                         "Y113",
                         "mapping keys must be plain strings",
-                        Span(self.path, *_pos(key_node)),
+                        _span(self.path, key_node),
                     )
                 )
             key = key_node.value
-            line, col = _pos(key_node)
+            key_span = _span(self.path, key_node)
             if key in out:
                 raise _Abort(
                     error(
                         "Y102",
                         f"duplicate key `{key}` (first at line {first_line[key]}); "
                         "YAML would silently keep the last one",
-                        Span(self.path, line, col),
+                        key_span,
                     )
                 )
-            first_line[key] = line
-            self.source.keys[(*loc, key)] = (line, col)
+            first_line[key] = key_span.line
+            self.source.keys[(*loc, key)] = key_span
             out[key] = self.build(value_node, (*loc, key), depth + 1)
         return out
 
@@ -259,16 +252,16 @@ def parse_document(path: str, raw: bytes) -> tuple[Document | None, list[Diagnos
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_error(path, text, exc)]
     except yaml.reader.ReaderError as exc:  # characters YAML does not allow at all
-        line, col = _line_col(text, exc.position)
+        line, col = position(text, exc.position)
         return None, [
             error(
                 "Y101",
                 f"invalid YAML: character U+{exc.character:04X} is not allowed in YAML text",
-                Span(path, line, col),
+                Span.at(path, line, col),
             )
         ]
     except yaml.YAMLError as exc:  # pragma: no cover - other unmarked errors are rare
-        return None, [error("Y101", f"invalid YAML: {exc}", Span(path, 1, 1))]
+        return None, [error("Y101", f"invalid YAML: {exc}", Span.at(path, 1, 1))]
     if node is None:
         return None, [
             error(
@@ -279,9 +272,7 @@ def parse_document(path: str, raw: bytes) -> tuple[Document | None, list[Diagnos
         ]
     if not isinstance(node, yaml.MappingNode):
         return None, [
-            error(
-                "Y111", "a spec must be a YAML mapping of keys to values", Span(path, *_pos(node))
-            )
+            error("Y111", "a spec must be a YAML mapping of keys to values", _span(path, node))
         ]
     builder = _Builder(path)
     try:
@@ -291,19 +282,23 @@ def parse_document(path: str, raw: bytes) -> tuple[Document | None, list[Diagnos
     return Document(path, text, data, builder.source), []
 
 
-def block_scalar_origin(doc: Document, loc: Path) -> tuple[int, int, bool]:
-    """Where the text of a string value starts: (line, column, exact).
+def text_origin(doc: Document, loc: Path) -> Origin:
+    """Where the text of a string value is in the file, to place positions inside it.
 
-    For a literal block scalar (`|`) the lines of the value map one to one onto lines of the file
-    after the indicator, at a fixed indentation, so positions inside it can be mapped exactly.
+    For a literal block scalar (`|`) the lines of the value map one to one onto lines of the
+    file after the indicator, at a fixed indentation, so positions inside it map exactly.
+    Elsewhere (plain, quoted, folded) everything maps to where the value starts.
     """
-    line, col = doc.source.values.get(loc, (1, 1))
+    whole = doc.source.values.get(loc, Span.at(doc.path, 1, 1, 0))
     scalar = doc.source.scalars.get(loc)
     if scalar is None or scalar.style != "|":
-        return line, col + (1 if scalar and scalar.style in {"'", '"'} else 0), False
+        quote = 1 if scalar and scalar.style in {"'", '"'} else 0
+        start = Span(doc.path, whole.line, whole.col + quote, whole.end_line, whole.end_col)
+        return Origin(doc.path, start.line, start.col, exact=False, whole=start)
     lines = doc.text.split("\n")
-    # `line` is 1-based, so lines[line] is the first line after the indicator: line 1 of the value
-    for content in lines[line:]:
+    # `whole.line` is 1-based, so lines[whole.line] is the first line after the indicator
+    for content in lines[whole.line :]:
         if content.strip():
-            return line + 1, len(content) - len(content.lstrip(" ")) + 1, True
-    return line + 1, 1, True
+            indent = len(content) - len(content.lstrip(" "))
+            return Origin(doc.path, whole.line + 1, indent + 1, exact=True, whole=whole)
+    return Origin(doc.path, whole.line + 1, 1, exact=True, whole=whole)
