@@ -244,6 +244,7 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code (0 clean, 1 findings, 2 usage or internal error)."""
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
@@ -267,4 +268,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def main_entry() -> None:
+    """The `cronspec` console script."""
     raise SystemExit(main())

@@ -153,6 +153,8 @@ APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
 
 
 class PgCronSettings(BaseModel):
+    """`[pg_cron]` of cronspec.toml."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     version: Literal["1.4", "1.5", "1.6"] = Field(
@@ -175,6 +177,8 @@ class PgCronSettings(BaseModel):
 
 
 class ObanSettings(BaseModel):
+    """`[oban]` of cronspec.toml."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     app: Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=100)] = Field(
@@ -183,6 +187,8 @@ class ObanSettings(BaseModel):
 
 
 class ReportSettings(BaseModel):
+    """`[report]` of cronspec.toml."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     next_runs: Annotated[int, Field(ge=0, le=20)] = Field(
@@ -210,6 +216,7 @@ class ProjectConfig(BaseModel):
 
 
 def task_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec file, as `cronspec schema` prints it."""
     schema = TaskSpec.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["required"] = sorted(set(schema.get("required", [])))

@@ -173,6 +173,7 @@ def _standalone_reason(words: list[str]) -> str | None:
 
 
 def fingerprint_tokens(tokens: list[Token]) -> str:
+    """A digest of the tokens' kinds and texts: whitespace and comments do not change it."""
     digest = hashlib.sha256()
     for token in tokens:
         digest.update(f"{token.token_type.name}\0{token.text}\0".encode())

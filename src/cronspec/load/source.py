@@ -47,6 +47,7 @@ class Scalar:
 
     @property
     def kind(self) -> str:
+        """What YAML read, in words (`an integer`, `a date`)."""
         return _TAG_NAMES.get(self.tag, self.tag)
 
 
