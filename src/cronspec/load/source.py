@@ -294,7 +294,8 @@ def text_origin(doc: Document, loc: Path) -> Origin:
     scalar = doc.source.scalars.get(loc)
     if scalar is None or scalar.style != "|":
         quote = 1 if scalar and scalar.style in {"'", '"'} else 0
-        start = Span(doc.path, whole.line, whole.col + quote, whole.end_line, whole.end_col)
+        end_col = whole.end_col - quote if whole.end_line == whole.line else whole.end_col
+        start = Span(doc.path, whole.line, whole.col + quote, whole.end_line, end_col)
         return Origin(doc.path, start.line, start.col, exact=False, whole=start)
     lines = doc.text.split("\n")
     # `whole.line` is 1-based, so lines[whole.line] is the first line after the indicator
