@@ -416,3 +416,20 @@ def test_json_and_github_formats_carry_where_a_problem_ends(
     assert (diag["line"], diag["column"], diag["endLine"], diag["endColumn"]) == (*start, *end)
     _, out, _ = cli(root, "compile", "--format", "github")
     assert f"line={start[0]},col={start[1]},endLine={end[0]},endColumn={end[1]}," in out
+
+
+def test_a_span_has_an_end_unless_it_is_the_whole_file() -> None:
+    from cronspec.diagnostics import Origin, Span
+
+    assert str(Span("specs")) == "specs" and Span("specs").end_line == 0
+    span = Span.at("a.yaml", 2, 3, 4)
+    assert (str(span), span.end_line, span.end_col) == ("a.yaml:2:3", 2, 7)
+    with pytest.raises(AssertionError, match="has no end"):
+        Span("a.yaml", 2, 3)
+    with pytest.raises(AssertionError, match="ends before it starts"):
+        Span("a.yaml", 2, 3, 1, 9)
+    # positions inside a text, placed in its file: exactly, or at the value as a whole
+    block = Origin("a.yaml", 6, 3)
+    assert block.span(2, 5, 2, 9) == Span("a.yaml", 7, 7, 7, 11)
+    whole = Span.at("a.yaml", 5, 6, 10)
+    assert Origin("a.yaml", 5, 6, exact=False, whole=whole).span(2, 5, 2, 9) == whole

@@ -41,7 +41,7 @@ class Span:
 
     def __post_init__(self) -> None:
         if self.line > 0 and (self.end_line, self.end_col) < (self.line, self.col):
-            raise ValueError(f"bug: span {self} has no end, or ends before it starts")
+            raise AssertionError(f"bug: span {self} has no end, or ends before it starts")
 
     @classmethod
     def at(cls, path: str, line: int, col: int, width: int = 1) -> Span:
