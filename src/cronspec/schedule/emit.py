@@ -315,6 +315,4 @@ def _read_field(part: str, spec: FieldSpec, target: Target) -> tuple[int, ...] |
         if not (spec.low <= lo <= high and spec.low <= hi <= high) or hi < lo:
             return Unreadable(f"{target.label} rejects or never runs `{item}`")
         values.update(range(lo, hi + 1, step))
-    if spec is DOW:
-        values = {v % 7 for v in values}
-    return tuple(sorted(values))
+    return tuple(sorted({spec.fold(v) for v in values}))

@@ -79,6 +79,10 @@ class FieldSpec:
     top: int  # the largest distinct value: what `*` and `A/S` run to (6 for weekdays)
     names: tuple[str, ...] = ()  # names[i] is the value low + i (months) or i (weekdays)
 
+    def fold(self, value: int) -> int:
+        """The distinct value `value` is: weekday 7 is Sunday, 0; others are themselves."""
+        return value % (self.top + 1) if self.high > self.top else value
+
     @property
     def max_step(self) -> int:
         """The largest step that still steps (pg_cron 1.6.5+ rejects larger ones)."""
@@ -114,6 +118,11 @@ def consecutive(values: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+def weekday(day: date) -> int:
+    """The day's weekday as cron numbers it: 0-6, Sunday = 0."""
+    return day.isoweekday() % 7
+
+
 def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 21st."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
@@ -145,9 +154,7 @@ class Item:
         """What it means in cronspec's language: weekday 7 folded onto 0, and `A/S` running to
         the field's top (Saturday for weekdays, as in Oban; pg_cron has no `A/S`)."""
         values = self.values(spec, spec.top if self.open_end else None)
-        if spec is DOW:
-            return sorted({v % 7 for v in values})
-        return values
+        return sorted({spec.fold(v) for v in values})
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,7 @@ class Cron:
     def day_matches(self, day: date) -> bool:
         """Whether the schedule fires on `day` (at its hours and minutes)."""
         dom_ok = (day + timedelta(days=1)).day == 1 if self.last_dom else day.day in self.doms
-        dow_ok = (day.isoweekday() % 7) in self.dows
+        dow_ok = weekday(day) in self.dows
         if self.day_rule == "any":
             return dom_ok or dow_ok
         return dom_ok and dow_ok

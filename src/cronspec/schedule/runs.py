@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from .model import Cron, Meaning, Target
+from .model import Cron, Meaning, Target, weekday
 
 MAX_SCAN_DAYS = 366 * 29  # Feb 29 on a given weekday recurs within 28 years
 
@@ -97,7 +97,7 @@ def _pg_last_day(moment: datetime, zone: ZoneInfo) -> bool:
 def _day_candidates(
     meaning: Cron, day: date, zone: ZoneInfo, target: Target | None, pg_last: bool
 ) -> Iterator[tuple[datetime, str, str]]:
-    dow_ok = (day.isoweekday() % 7) in meaning.dows
+    dow_ok = weekday(day) in meaning.dows
     if not pg_last:
         if meaning.day_matches(day):
             for moment, kind in _slots(meaning, day, zone):
