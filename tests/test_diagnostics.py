@@ -276,8 +276,8 @@ def test_github_format_escapes_workflow_commands(project: Project, cli: Cli) -> 
     code, out, err = cli(root, "compile", "--format", "github")
     assert code == 1 and err == ""
     assert out == (
-        "::error file=specs/x.yaml,line=4,col=12,title=cronspec C301::unknown "
-        "nickname `@dialy`; known: @annually, @daily, @hourly, @midnight, @monthly, "
+        "::error file=specs/x.yaml,line=4,col=12,endLine=4,endColumn=18,title=cronspec C301::"
+        "unknown nickname `@dialy`; known: @annually, @daily, @hourly, @midnight, @monthly, "
         "@weekly, @yearly, @reboot, @startup\n"
     )
 
@@ -294,26 +294,36 @@ def test_json_format(project: Project, cli: Cli) -> None:
 
 
 def test_github_escaping_of_properties_and_data() -> None:
-    from cronspec.diagnostics import Span, error, format_github
+    from cronspec.diagnostics import Span, error
+    from cronspec.diagnostics.formats import format_github
 
-    line = format_github([error("S204", "100% sure,\nnot: really", Span("a,b:c.yaml", 2, 3))])
+    line = format_github([error("S204", "100% sure,\nnot: really", Span.at("a,b:c.yaml", 2, 3, 4))])
     assert line == (
-        "::error file=a%2Cb%3Ac.yaml,line=2,col=3,title=cronspec S204::100%25 sure, not: really\n"
+        "::error file=a%2Cb%3Ac.yaml,line=2,col=3,endLine=2,endColumn=7,title=cronspec S204::"
+        "100%25 sure, not: really\n"
     )
+    whole_file = format_github([error("S210", "none", Span("specs"))])
+    assert whole_file == "::error file=specs,title=cronspec S210::none\n"
 
 
-def test_every_code_is_documented() -> None:
-    import re
-
+def test_errors_page_is_generated_from_the_registry() -> None:
     from conftest import ROOT
 
-    used = set()
-    for path in (ROOT / "src" / "cronspec").rglob("*.py"):
-        used |= set(re.findall(r'"([YSCQXT][0-9]{3})"', path.read_text()))
-    documented = set(
-        re.findall(r"^\| ([YSCQXT][0-9]{3}) \|", (ROOT / "docs" / "errors.md").read_text(), re.M)
-    )
-    assert used == documented
+    from cronspec.diagnostics.codes import errors_markdown
+
+    page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert page == errors_markdown(), "run: python -m cronspec.diagnostics > docs/errors.md"
+
+
+def test_an_unregistered_code_is_a_bug() -> None:
+    from cronspec.diagnostics import Span, error, warning
+
+    with pytest.raises(AssertionError, match="Z999 is not a registered error code"):
+        error("Z999", "m", Span("x"))
+    with pytest.raises(AssertionError, match="S201 is not a registered warning code"):
+        warning("S201", "m", Span("x"))
+    with pytest.raises(AssertionError, match="X502 is not a registered error code"):
+        error("X502", "m", Span("x"))
 
 
 @pytest.mark.parametrize(
@@ -338,3 +348,88 @@ def test_bad_config_points_at_its_line(
     assert code == 1
     assert err.startswith(expected)
     assert not (root / "generated").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "start", "end"),
+    [
+        # the key, for an unknown key
+        (
+            "name: x\ndescription: d\nkind: sql\nschedul: '@daily'\nsql: SELECT 1\n",
+            "S202",
+            (4, 1),
+            (4, 8),
+        ),
+        # the value YAML misread
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: 12:30\nsql: SELECT 1\n",
+            "S203",
+            (4, 11),
+            (4, 16),
+        ),
+        # the refused part of a schedule, inside the quotes
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: '0 24 * * *'\nsql: SELECT 1\n",
+            "C302",
+            (4, 14),
+            (4, 16),
+        ),
+        # an unquoted cron expression, to the end of its line
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: */5 * * * *\nsql: SELECT 1\n",
+            "Y112",
+            (4, 11),
+            (4, 22),
+        ),
+        # the statement, inside a literal block
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\n"
+            "sql: |\n  SELECT 1;\n  COMMIT;\n",
+            "Q403",
+            (7, 3),
+            (7, 9),
+        ),
+        # the offending token of a parse error
+        (
+            "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\n"
+            "sql: |\n  UPDATE t SET a = (1;\n",
+            "Q401",
+            (6, 21),
+            (6, 22),
+        ),
+    ],
+    ids=["key", "value", "schedule", "unquoted-cron", "statement", "sql-token"],
+)
+def test_json_and_github_formats_carry_where_a_problem_ends(
+    project: Project,
+    cli: Cli,
+    text: str,
+    code: str,
+    start: tuple[int, int],
+    end: tuple[int, int],
+) -> None:
+    import json
+
+    root = project({"x.yaml": text})
+    _, out, _ = cli(root, "compile", "--format", "json")
+    (diag,) = [d for d in json.loads(out)["diagnostics"] if d["code"] == code]
+    assert (diag["line"], diag["column"], diag["endLine"], diag["endColumn"]) == (*start, *end)
+    _, out, _ = cli(root, "compile", "--format", "github")
+    assert f"line={start[0]},col={start[1]},endLine={end[0]},endColumn={end[1]}," in out
+
+
+def test_a_span_has_an_end_unless_it_is_the_whole_file() -> None:
+    from cronspec.diagnostics import Origin, Span
+
+    assert str(Span("specs")) == "specs" and Span("specs").end_line == 0
+    span = Span.at("a.yaml", 2, 3, 4)
+    assert (str(span), span.end_line, span.end_col) == ("a.yaml:2:3", 2, 7)
+    with pytest.raises(AssertionError, match="has no end"):
+        Span("a.yaml", 2, 3)
+    with pytest.raises(AssertionError, match="ends before it starts"):
+        Span("a.yaml", 2, 3, 1, 9)
+    # positions inside a text, placed in its file: exactly, or at the value as a whole
+    block = Origin("a.yaml", 6, 3)
+    assert block.span(2, 5, 2, 9) == Span("a.yaml", 7, 7, 7, 11)
+    whole = Span.at("a.yaml", 5, 6, 10)
+    assert Origin("a.yaml", 5, 6, exact=False, whole=whole).span(2, 5, 2, 9) == whole

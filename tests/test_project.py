@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import SQL_TASK
 
 from cronspec.api import compile_specs
-from cronspec.diagnostics import format_text
+from cronspec.diagnostics.formats import format_text
 from cronspec.scaffold import init_files
 
 Project = Callable[..., Path]

@@ -1,8 +1,8 @@
 """What cronspec emits for pg_cron 1.4, fed to the real pg_cron 1.4.2 of the test cluster.
 
 Each `cron.schedule` call runs in a transaction that is rolled back, on one connection. The
-texts pg_cron misreads or rejects (scheduler-facts.md, /tmp/pgcron-facts.md) are confirmed
-against the live server and must never reach it from cronspec.
+texts pg_cron misreads or rejects (the facts table of /work/shared/reference/scheduler-facts.md)
+are confirmed against the live server and must never reach it from cronspec.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from pgcluster import PgCluster
-from test_schedule import CASES, TARGETS
+from support.schedule_corpus import CASES, TARGETS
 
-from cronspec.schedule import ScheduleError, check_target, emit, parse
+from cronspec.diagnostics import Diagnostic
+from cronspec.schedule import check_target, emit, parse
 
 pytestmark = pytest.mark.db
 
@@ -98,19 +99,15 @@ def test_facts_hold_on_the_live_server(conn: psycopg.Connection[tuple[object, ..
 
 @pytest.mark.parametrize("text", MISREAD)
 def test_what_pg_cron_misreads_is_refused(text: str) -> None:
-    with pytest.raises(ScheduleError):
-        parse(text)
+    assert isinstance(parse(text), Diagnostic)
 
 
 @pytest.mark.parametrize("text", REJECTED)
 def test_what_pg_cron_rejects_never_reaches_it(text: str) -> None:
     """Refused outright, refused for pg_cron 1.4, or written in a form 1.4 reads."""
-    try:
-        schedule = parse(text)
-    except ScheduleError:
+    schedule = parse(text)
+    if isinstance(schedule, Diagnostic) or check_target(schedule, PG14) is not None:
         return
-    if check_target(schedule, PG14) is not None:
-        return
-    emitted = emit(schedule, PG14)
+    emitted = emit(schedule)
     assert emitted != " ".join(text.split())
     assert emitted in _emitted_for_pg14()  # so the live test above has run it

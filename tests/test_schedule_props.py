@@ -30,6 +30,7 @@ from cronsim import CronSim
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from cronspec.diagnostics import Diagnostic
 from cronspec.schedule import (
     DOM,
     DOW,
@@ -39,8 +40,9 @@ from cronspec.schedule import (
     OBAN,
     Cron,
     FieldSpec,
-    ScheduleError,
+    Schedule,
     Target,
+    Unreadable,
     check_target,
     describe,
     emit,
@@ -48,7 +50,6 @@ from cronspec.schedule import (
     parse,
     pg_cron,
     reparse,
-    same_meaning,
 )
 
 EXAMPLES = int(os.environ.get("CRONSPEC_FUZZ_EXAMPLES", "200"))
@@ -114,17 +115,16 @@ def schedule_text(draw: st.DrawFn) -> str:
     return draw(st.sampled_from(["", " ", "\t"])) + text + draw(st.sampled_from(["", " "]))
 
 
-def parsed_or_skip(text: str, day_match: str) -> Cron:
-    try:
-        schedule = parse(text, "any" if day_match == "any" else "all")
-    except ScheduleError as exc:
+def parsed_or_skip(text: str, day_match: str) -> Schedule:
+    schedule = parse(text, "any" if day_match == "any" else "all")
+    if isinstance(schedule, Diagnostic):
         # the generator writes only valid syntax: the one legitimate refusal is a date that
         # never happens (`0 0 30 2 *`)
-        assert exc.code == "C304", f"{text!r}: {exc.code} {exc.message}"
+        assert schedule.code == "C304", f"{text!r}: {schedule.code} {schedule.message}"
         assume(False)
-        raise
+        raise AssertionError("unreachable")
     assert isinstance(schedule.meaning, Cron)
-    return schedule.meaning
+    return schedule
 
 
 def reference_runs(text: str, target: Target, start: datetime) -> list[datetime]:
@@ -171,13 +171,14 @@ def model_runs(meaning: Cron, target: Target, start: datetime) -> list[datetime]
 @SETTINGS
 @given(text=schedule_text(), day_match=st.sampled_from(["any", "all"]))
 def test_emitted_text_runs_like_the_model(text: str, day_match: str) -> None:
-    meaning = parsed_or_skip(text, day_match)
-    schedule = parse(text, "any" if day_match == "any" else "all")
+    schedule = parsed_or_skip(text, day_match)
+    assert isinstance(schedule.meaning, Cron)
+    meaning = schedule.meaning
     checked: set[tuple[str, str]] = set()
     for target in TARGETS:
         if check_target(schedule, target) is not None:
             continue
-        emitted = emit(schedule, target)
+        emitted = emit(schedule)
         if (target.executor, emitted) in checked:  # pg_cron 1.4-1.6 share most texts
             continue
         checked.add((target.executor, emitted))
@@ -194,17 +195,19 @@ def test_emitted_text_runs_like_the_model(text: str, day_match: str) -> None:
 def test_emitted_text_reparses_to_the_same_meaning_and_reads_well(
     text: str, day_match: str
 ) -> None:
-    meaning = parsed_or_skip(text, day_match)
-    schedule = parse(text, "any" if day_match == "any" else "all")
+    schedule = parsed_or_skip(text, day_match)
+    meaning, form = schedule.meaning, schedule.form
+    assert form is not None
     accepted = 0
     for target in TARGETS:
         if check_target(schedule, target) is not None:
             continue
         accepted += 1
-        emitted = emit(schedule, target)
-        assert same_meaning(reparse(emitted, target), meaning), (target.label, emitted)
-        assert parse(emitted, "any" if target.executor == "pg_cron" else "all").meaning == meaning
-    if not meaning.restricted_days and not meaning.last_dom:
+        emitted = emit(schedule)
+        assert reparse(emitted, target) == meaning, (target.label, emitted)
+        again = parse(emitted, "any" if target.executor == "pg_cron" else "all")
+        assert isinstance(again, Schedule) and again.meaning == meaning
+    if not form.restricted_days and not form.last_dom:
         assert accepted == len(TARGETS)  # only the day rule and `$` depend on the target
     words = describe(schedule)
     assert words and ", " in words and "  " not in words and "every 1 " not in words
@@ -217,13 +220,14 @@ def test_emitted_text_reparses_to_the_same_meaning_and_reads_well(
 @SETTINGS
 @given(st.text(alphabet="0123456789*/-,$#?LWHlw@ \tabcdefghijmnorstuvyMONJANSUN.\n", max_size=30))
 def test_any_text_parses_or_is_refused_with_a_reason(text: str) -> None:
-    try:
-        schedule = parse(text)
-    except ScheduleError as exc:
-        assert exc.code in {"C301", "C302", "C303", "C304", "C305"}
-        assert exc.message
-        assert 1 <= exc.column <= max(len(text), 1)
+    schedule = parse(text)
+    if isinstance(schedule, Diagnostic):
+        assert schedule.code in {"C301", "C302", "C303", "C304", "C305"}
+        assert schedule.message and schedule.is_error
+        span = schedule.span
+        assert 1 <= span.col <= max(len(text), 1)
+        assert span.line == span.end_line == 1 and span.col <= span.end_col <= len(text) + 1
         return
     for target in TARGETS:
         if check_target(schedule, target) is None and not text.strip().startswith("@startup"):
-            reparse(emit(schedule, target), target)
+            assert not isinstance(reparse(emit(schedule), target), Unreadable)

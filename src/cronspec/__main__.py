@@ -1,3 +1,5 @@
+"""`python -m cronspec`: the same as the `cronspec` command."""
+
 from .cli import main_entry
 
 main_entry()

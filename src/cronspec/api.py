@@ -1,6 +1,6 @@
 """One function per command, returning values. The CLI is a thin shell over these.
 
-load -> validate -> classify -> plan -> render -> (write | check)
+load -> validate -> classify -> place -> plan (and views) -> render -> (write | check)
 """
 
 from __future__ import annotations
@@ -12,21 +12,16 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from . import db, output
-from . import schedule as sched
-from .classify import Classified, classify
-from .config import load_config
-from .diagnostics import Diagnostic, Span, error, has_errors, sort_diagnostics
-from .plan import Plan, build_plan
+from .classify import Classified, classify, unparsable_statements
+from .diagnostics import Diagnostic, has_errors, sort_diagnostics
+from .load.config import load_config
+from .load.project import read_documents
+from .model import Settings, Task
+from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
-from .source import parse_document
-from .spec import ProjectConfig
-from .sqlcheck import unparsable_statements
-from .validate import Task, validate
-
-SPEC_SUFFIXES = (".yaml", ".yml")
-MAX_SPECS = 50_000
+from .validate import validate_all
 
 
 class InternalError(Exception):
@@ -35,68 +30,28 @@ class InternalError(Exception):
 
 @dataclass
 class Compiled:
-    config: ProjectConfig | None
+    """Everything a compile found and made, short of touching generated/."""
+
+    config: Settings | None
     diagnostics: list[Diagnostic]
     classified: list[Classified] = field(default_factory=list)
     plan: Plan | None = None
     files: dict[str, str] = field(default_factory=dict)
+    placements: tuple[Placement, ...] = ()
 
     @property
     def ok(self) -> bool:
+        """Whether it has a plan and no errors."""
         return self.plan is not None and not has_errors(self.diagnostics)
 
 
-def spec_paths(root: Path, specs_dir: str) -> list[Path]:
-    folder = root / specs_dir
-    if not folder.is_dir():
-        return []
-    return sorted(
-        (p for p in folder.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()),
-        key=lambda p: p.name,
-    )
+def load_tasks(root: Path, settings: Settings) -> tuple[list[Task], list[Diagnostic]]:
+    """The project's specs, read and validated."""
+    return validate_all(read_documents(root, settings), settings.timezone)
 
 
-def _relative(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def load_tasks(root: Path, config: ProjectConfig) -> tuple[list[Task], list[Diagnostic]]:
-    diags: list[Diagnostic] = []
-    tasks: list[Task] = []
-    paths = spec_paths(root, config.specs)
-    if not paths:
-        diags.append(
-            error("S210", f"no task specs (*.yaml) in {config.specs}/", Span(config.specs))
-        )
-    seen: dict[str, str] = {}
-    for path in paths[:MAX_SPECS]:
-        rel = _relative(root, path)
-        doc, doc_diags = parse_document(rel, path.read_bytes())
-        diags.extend(doc_diags)
-        if doc is None:
-            continue
-        task, task_diags = validate(doc, config.timezone)
-        diags.extend(task_diags)
-        if task is None:
-            continue
-        if task.name in seen:
-            diags.append(
-                error(
-                    "S206",
-                    f"task `{task.name}` is also defined in {seen[task.name]}",
-                    task.span("name"),
-                )
-            )
-            continue
-        seen[task.name] = rel
-        tasks.append(task)
-    return tasks, diags
-
-
-def render_files(plan: Plan) -> dict[str, str]:
+def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
+    """The generated files by name; emitted SQL that does not parse back is a bug."""
     sql_parts = {"pg_cron.sql": migration_parts(plan), "pg_cron_rollback.sql": rollback_parts(plan)}
     for name, parts in sql_parts.items():
         # piece by piece: memory stays bounded by the largest statement, not the file
@@ -108,16 +63,16 @@ def render_files(plan: Plan) -> dict[str, str]:
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
         "oban_crontab.exs": render_crontab(plan),
-        "REPORT.md": render_report(plan),
+        "REPORT.md": render_report(plan, views),
     }
 
 
 def compile_specs(root: Path) -> Compiled:
     """Everything short of touching generated/: diagnostics, the plan and the file texts."""
-    config, diags = load_config(root)
-    if config is None:
+    settings, diags = load_config(root)
+    if settings is None:
         return Compiled(None, sort_diagnostics(diags))
-    tasks, task_diags = load_tasks(root, config)
+    tasks, task_diags = load_tasks(root, settings)
     diags += task_diags
     classified: list[Classified] = []
     for task in tasks:
@@ -126,16 +81,20 @@ def compile_specs(root: Path) -> Compiled:
         if result is not None:
             classified.append(result)
     if has_errors(diags):
-        return Compiled(config, sort_diagnostics(diags), classified)
-    plan, plan_diags = build_plan(classified, config)
-    diags.extend(plan_diags)
+        return Compiled(settings, sort_diagnostics(diags), classified)
+    placements, place_diags = place(classified, settings)
+    plan, plan_diags = build_plan(placements, settings)
+    diags += place_diags + plan_diags
     if plan is None or has_errors(diags):
-        return Compiled(config, sort_diagnostics(diags), classified)
-    return Compiled(config, sort_diagnostics(diags), classified, plan, render_files(plan))
+        return Compiled(settings, sort_diagnostics(diags), classified)
+    files = render_files(plan, report_views(placements, settings))
+    return Compiled(settings, sort_diagnostics(diags), classified, plan, files, placements)
 
 
 @dataclass(frozen=True)
 class CompileOutcome:
+    """`cronspec compile`: what was compiled, how generated/ compares, whether it was written."""
+
     compiled: Compiled
     comparison: output.Comparison | None
     wrote: bool
@@ -143,6 +102,7 @@ class CompileOutcome:
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
+        """The compile's diagnostics, sorted."""
         return self.compiled.diagnostics
 
 
@@ -165,37 +125,32 @@ def compile_project(root: Path, *, check: bool = False) -> CompileOutcome:
 def explain(
     root: Path, task_name: str | None = None, start: datetime | None = None, count: int = 5
 ) -> tuple[list[dict[str, Any]], Compiled]:
-    """Per task: classification, reasons, executor, schedules in words and next runs."""
+    """Per task: classification, reasons, executor, schedules in words and next runs.
+
+    Next runs count from `start` (naive: in each task's zone), or from now.
+    """
     compiled = compile_specs(root)
-    plan = compiled.plan
-    if plan is None or compiled.config is None:
+    if compiled.plan is None:
         return [], compiled
-    config = compiled.config
-    tasks = []
-    target = sched.pg_cron(config.pg_cron.version)
-    by_name = {c.task.name: c for c in compiled.classified}
-    for view in plan.tasks:
-        if task_name is not None and view.name != task_name:
-            continue
-        c = by_name[view.name]
-        zone = ZoneInfo(view.timezone)
+
+    def start_in(zone: ZoneInfo) -> datetime:
         moment = start or datetime.now(zone)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone)
-        schedules = []
-        for ts, sv in zip(c.task.schedules, view.schedules, strict=True):
-            executor_target = target if view.executor == "pg_cron" else sched.OBAN
-            runs = sched.next_runs(ts.schedule.meaning, moment, zone, count, executor_target)
-            schedules.append(
-                {
-                    "schedule": sv.text,
-                    "emitted": sv.emitted,
-                    "job": sv.job,
-                    "words": sv.words,
-                    "next_runs": [r.local.isoformat() for r in runs],
-                    "notes": sorted({r.note for r in runs if r.note}),
-                }
-            )
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+    placements = [p for p in compiled.placements if task_name in (None, p.classified.task.name)]
+    tasks = []
+    for view in task_views(placements, start_in, count):
+        schedules = [
+            {
+                "schedule": s.text,
+                "emitted": s.emitted,
+                "job": s.job,
+                "words": s.words,
+                "next_runs": [r.local.isoformat() for r in s.runs],
+                "notes": sorted({r.note for r in s.runs if r.note}),
+            }
+            for s in view.schedules
+        ]
         tasks.append(
             {
                 "name": view.name,
@@ -233,6 +188,7 @@ class LiveOutcome:
 
     @property
     def project(self) -> str:
+        """The project whose objects the migration manages."""
         return self.compiled.config.project if self.compiled.config else "default"
 
     @property
@@ -247,10 +203,12 @@ class LiveOutcome:
 
     @property
     def clashes(self) -> bool:
+        """Whether the migration refused an object that is not this project's."""
         return any(a.action == "clash" for a in self.actions)
 
     @property
     def changes(self) -> bool:
+        """Whether applying would change the database (adoptions count)."""
         return any(a.changes for a in self.actions)
 
 

@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
-    from .diagnostics import FORMATTERS
+    from .diagnostics.formats import FORMATTERS
 
     if diags or fmt == "json":
         stream.write(FORMATTERS[fmt](diags))
@@ -310,6 +310,7 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code (0 clean, 1 findings, 2 usage or internal error)."""
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
@@ -336,4 +337,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def main_entry() -> None:
+    """The `cronspec` console script."""
     raise SystemExit(main())

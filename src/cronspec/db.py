@@ -57,6 +57,7 @@ class Action:
 
     @property
     def changes(self) -> bool:
+        """Whether this action changes the database (adoptions count, unchanged does not)."""
         return self.action in CHANGES
 
     @property
@@ -65,6 +66,7 @@ class Action:
         return self.owned and self.changes
 
     def as_dict(self) -> dict[str, Any]:
+        """The action as JSON-ready data (`--format json`)."""
         return {
             "action": self.action,
             "kind": self.kind,
@@ -105,6 +107,7 @@ def _error(exc: BaseException, prefix: str) -> DbError:
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
+    """A connection to `dsn`, or a DbError saying why not (psycopg missing, server refused)."""
     try:
         import psycopg
     except ImportError as exc:  # pragma: no cover - depends on the installation

@@ -1,7 +1,8 @@
 """The spec format's single source of truth: pydantic models for a task and for cronspec.toml.
 
-pydantic ends here. `validate.py` turns these models into frozen dataclasses; the JSON Schema that
-editors use (`cronspec schema`) is generated from `TaskSpec`.
+pydantic ends at validation: `validate/` turns a `TaskSpec` into a `model.Task` and
+`load/config.py` a `ProjectConfig` into `model.Settings`. The JSON Schema that editors use
+(`cronspec schema`) is generated from `TaskSpec`.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ TaskName = Annotated[
     str,
     StringConstraints(pattern=NAME_PATTERN, min_length=1, max_length=MAX_NAME),
 ]
-JsonScalar = str | int | float | bool | None
-JsonValue = JsonScalar | list[Any] | dict[str, Any]
 
 
 class TaskSpec(BaseModel):
@@ -154,6 +153,8 @@ APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
 
 
 class PgCronSettings(BaseModel):
+    """`[pg_cron]` of cronspec.toml."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     version: Literal["1.4", "1.5", "1.6"] = Field(
@@ -176,6 +177,8 @@ class PgCronSettings(BaseModel):
 
 
 class ObanSettings(BaseModel):
+    """`[oban]` of cronspec.toml."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     app: Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=100)] = Field(
@@ -184,6 +187,8 @@ class ObanSettings(BaseModel):
 
 
 class ReportSettings(BaseModel):
+    """`[report]` of cronspec.toml."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     next_runs: Annotated[int, Field(ge=0, le=20)] = Field(
@@ -216,6 +221,7 @@ class ProjectConfig(BaseModel):
 
 
 def task_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec file, as `cronspec schema` prints it."""
     schema = TaskSpec.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["required"] = sorted(set(schema.get("required", [])))

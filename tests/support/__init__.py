@@ -1,1 +1,2 @@
-"""Helpers shared by test modules (so that test modules never import each other)."""
+"""Code shared by the test modules (so that they never import each other): builders, the
+schedule corpus, the golden cases and the database helpers."""

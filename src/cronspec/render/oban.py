@@ -49,6 +49,7 @@ def elixir_string(value: str) -> str:
 
 
 def elixir_float(value: float) -> str:
+    """The shortest Elixir float literal that reads back as the same double."""
     if not math.isfinite(value):
         raise ValueError("non-finite float")
     text = repr(value)  # the shortest text that reads back as the same double
@@ -138,11 +139,11 @@ def _list(items: list[str]) -> str:
 
 
 def render_crontab(plan: Plan) -> str:
+    """The Oban crontab file of a plan."""
     jobs = plan.oban_jobs
     crontab = [f"    # {_name(j.task)}\n    {_entry(j)}" for j in jobs if j.expr is not None]
     startup = [f"    # {_name(j.task)}\n    {_startup(j)}" for j in jobs if j.expr is None]
-    disabled = sorted(t.name for t in plan.tasks if t.executor == "oban" and not t.enabled)
-    note = "".join(f"# disabled (enabled: false): {_name(name)}\n" for name in disabled)
+    note = "".join(f"# disabled (enabled: false): {_name(name)}\n" for name in plan.oban_disabled)
     return (
         HEADER
         + "# The app-bound tasks for Oban. Evaluate this file from config/config.exs:\n"

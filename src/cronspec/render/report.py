@@ -23,23 +23,24 @@ def md(text: str) -> str:
 
 
 def code(text: str) -> str:
+    """Text as a Markdown code span (a backtick inside becomes a quote)."""
     return "`" + text.replace("`", "'") + "`"
 
 
-def _summary(plan: Plan) -> list[str]:
-    pg = [t for t in plan.tasks if t.executor == "pg_cron"]
-    oban = [t for t in plan.tasks if t.executor == "oban"]
-    eligible = [t for t in plan.tasks if t.classification == "sql-eligible"]
+def _summary(plan: Plan, tasks: tuple[TaskView, ...]) -> list[str]:
+    pg = [t for t in tasks if t.executor == "pg_cron"]
+    oban = [t for t in tasks if t.executor == "oban"]
+    eligible = [t for t in tasks if t.classification == "sql-eligible"]
     lines = [
-        f"{len(plan.tasks)} tasks: {len(eligible)} SQL-eligible, "
-        f"{len(plan.tasks) - len(eligible)} app-bound; {len(pg)} run on pg_cron "
+        f"{len(tasks)} tasks: {len(eligible)} SQL-eligible, "
+        f"{len(tasks) - len(eligible)} app-bound; {len(pg)} run on pg_cron "
         f"({plan.config.pg_cron.version}, {len(plan.jobs)} jobs, {len(plan.procedures)} "
         f"procedures), {len(oban)} on Oban.",
         "",
         "| Task | Classification | Executor | Schedules |",
         "|---|---|---|---|",
     ]
-    for task in plan.tasks:
+    for task in tasks:
         schedules = ", ".join(code(s.text) for s in task.schedules)
         executor = task.executor + ("" if task.enabled else " (disabled)")
         lines.append(
@@ -82,8 +83,9 @@ def _task(plan: Plan, task: TaskView) -> list[str]:
     return lines
 
 
-def render_report(plan: Plan) -> str:
-    lines = [HEADER.rstrip("\n"), "# Scheduled tasks", "", *_summary(plan)]
-    for task in plan.tasks:
+def render_report(plan: Plan, tasks: tuple[TaskView, ...]) -> str:
+    """REPORT.md: the plan's figures, then each task as `plan.views` shows it."""
+    lines = [HEADER.rstrip("\n"), "# Scheduled tasks", "", *_summary(plan, tasks)]
+    for task in tasks:
         lines += _task(plan, task)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,129 @@
+"""pydantic's errors on a spec as diagnostics at YAML positions, saying what YAML read.
+
+pydantic reports locations through union branches (`schedule.list[str].1`) and types by its
+own names; a reader wants the key as written, its line, and "YAML read `12:30` as an integer
+(750): quote it".
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..diagnostics import Diagnostic, Span, error
+from ..load.source import Document, Path
+from ..spec import SPEC_FIELDS, TaskSpec
+
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "float_type": "a number",
+}
+
+
+def schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]:
+    """One diagnostic per location pydantic refused (the shortest message where several)."""
+    diags: dict[Path, Diagnostic] = {}
+    for err in exc.errors():
+        loc = _real_loc(doc.data, tuple(err["loc"]))
+        kind = err["type"]
+        field = str(loc[0]) if loc else str(err["loc"][0]) if err["loc"] else ""
+        if kind == "missing":
+            name = str(err["loc"][0])
+            diag = error(
+                "S201",
+                f"missing required key `{name}`: {TaskSpec.model_fields[name].description}",
+                Span.at(doc.path, 1, 1, 0),
+            )
+            loc = (name,)
+        elif kind == "extra_forbidden":
+            key = str(err["loc"][-1])
+            close = difflib.get_close_matches(key, SPEC_FIELDS, n=1, cutoff=0.6)
+            hint = (
+                f"; did you mean `{close[0]}`?"
+                if close
+                else f"; known keys: {', '.join(SPEC_FIELDS)}"
+            )
+            loc = tuple(err["loc"])
+            diag = error("S202", f"unknown key `{key}`{hint}", doc.source.span(loc, key=True))
+        elif kind in _TYPE_WORDS or (kind.endswith("_type") and loc in doc.source.scalars):
+            diag = _type_error(doc, loc, field, kind)
+        else:
+            diag = error("S204", _value_message(err["msg"], kind, field, loc), doc.source.span(loc))
+        previous = diags.get(loc)
+        if previous is None or len(diag.message) < len(previous.message):
+            diags[loc] = diag
+    return list(diags.values())
+
+
+def _value_message(message: str, kind: str, field: str, loc: Path) -> str:
+    if kind == "literal_error":
+        return f"`{field}` {message[0].lower()}{message[1:]}"
+    if kind == "string_pattern_mismatch" and field == "name":
+        return (
+            "`name` must be lowercase letters, digits, `-` and `_`, starting with a letter or digit"
+        )
+    if kind == "string_pattern_mismatch":
+        return f"`{field}` has characters it cannot have: {message}"
+    return f"`{'.'.join(map(str, loc)) or field}`: {message}"
+
+
+def _real_loc(data: Any, loc: tuple[int | str, ...]) -> Path:
+    """pydantic locations include union branches (`str`, `list[str]`); keep the data path."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+    return tuple(out)
+
+
+def _expected(field: str) -> str:
+    if field == "schedule":
+        return "a string or a list of strings"
+    annotation = str(TaskSpec.model_fields[field].annotation)
+    for word, text in (
+        ("list", "a list"),
+        ("dict", "a mapping"),
+        ("bool", "true or false"),
+        ("int", "an integer"),
+        ("str", "a string"),
+        ("Literal", "one of the allowed words"),
+    ):
+        if word in annotation:
+            return text
+    return "another type"
+
+
+def _type_error(doc: Document, loc: Path, field: str, kind: str) -> Diagnostic:
+    scalar = doc.source.scalars.get(loc)
+    expected = _expected(field) if len(loc) == 1 else _TYPE_WORDS.get(kind, "another type")
+    where = "`" + ".".join(map(str, loc)) + "`"
+    if scalar is None:
+        return error("S203", f"{where} must be {expected}", doc.source.span(loc))
+    read = scalar.kind
+    if scalar.tag == "tag:yaml.org,2002:int" and not scalar.raw.lstrip("-").isdigit():
+        read = f"an integer ({int(_value_at(doc.data, loc))})"
+    fix = ": quote it" if expected == "a string" or field == "schedule" else ""
+    return error(
+        "S203",
+        f"{where} must be {expected}; YAML read `{scalar.raw}` as {read}{fix}",
+        doc.source.span(loc),
+    )
+
+
+def _value_at(data: Any, loc: Path) -> Any:
+    node: Any = data
+    for part in loc:
+        node = node[part]
+    return node

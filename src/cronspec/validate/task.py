@@ -1,0 +1,195 @@
+"""One spec document to a validated `model.Task`, or diagnostics that point into the YAML.
+
+pydantic checks shapes and types (`schema.py` says its errors in YAML's terms); this module
+checks the rules that span several fields, and `validate_all` the one that spans files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+
+from ..diagnostics import Diagnostic, Origin, Span, error
+from ..load.source import Document, Path, text_origin
+from ..model import JsonObject, Task
+from ..spec import APP_ONLY_FIELDS, SQL_ONLY_FIELDS, TaskSpec
+from .schedules import task_schedules
+from .schema import schema_diagnostics
+
+# Control characters, line separators and invisible or bidirectional formatting characters
+# ("Trojan Source"): they could make what a reviewer reads differ from what runs.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def validate_all(
+    items: Iterable[Document | Diagnostic], project_timezone: str
+) -> tuple[list[Task], list[Diagnostic]]:
+    """Documents to tasks, in order; diagnostics of reading pass through. A task name defined
+    by two files is an error at the second."""
+    diags: list[Diagnostic] = []
+    tasks: list[Task] = []
+    seen: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, Diagnostic):
+            diags.append(item)
+            continue
+        task, task_diags = validate(item, project_timezone)
+        diags.extend(task_diags)
+        if task is None:
+            continue
+        if task.name in seen:
+            diags.append(
+                error(
+                    "S206",
+                    f"task `{task.name}` is also defined in {seen[task.name]}",
+                    task.span("name"),
+                )
+            )
+            continue
+        seen[task.name] = task.path
+        tasks.append(task)
+    return tasks, diags
+
+
+def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Diagnostic]]:
+    """The task a document defines, or None; diagnostics either way (warnings with a task)."""
+    try:
+        spec = TaskSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        return None, schema_diagnostics(doc, exc)
+    diags = [*_field_rules(doc, spec), *_kind_rules(doc, spec)]
+    zone = spec.timezone or project_timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        where = doc.source.span(("timezone",)) if spec.timezone else Span.at(doc.path, 1, 1, 0)
+        diags.append(
+            error(
+                "C306",
+                f"unknown time zone `{zone}`; use an IANA name such as `UTC` or `Europe/Berlin`",
+                where,
+            )
+        )
+    schedules, schedule_diags = task_schedules(doc, spec)
+    diags.extend(schedule_diags)
+    if any(d.is_error for d in diags):
+        return None, diags
+    # white space around the body removed, one final newline; inside it nothing changes (a
+    # multi-line string literal keeps its trailing spaces)
+    sql = spec.sql.strip() + "\n" if spec.sql is not None else None
+    task = Task(
+        name=spec.name,
+        path=doc.path,
+        description=spec.description.strip(),
+        kind=spec.kind,
+        executor=spec.executor,
+        schedules=schedules,
+        sql=sql,
+        sql_origin=text_origin(doc, ("sql",)) if sql is not None else Origin(doc.path),
+        needs=tuple(sorted(spec.needs)),
+        worker=spec.worker,
+        args=JsonObject.of(spec.args) if spec.args is not None else None,
+        queue=spec.queue,
+        priority=spec.priority,
+        max_attempts=spec.max_attempts,
+        enabled=spec.enabled,
+        timezone=zone,
+        day_match=spec.day_match,
+        database=spec.database,
+        spans=tuple((str(k[0]), span) for k, span in doc.source.keys.items() if len(k) == 1),
+    )
+    return task, diags
+
+
+def _field_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
+    """Rules on one field that pydantic does not check: the name is the file's, the text is
+    visible, `needs` has no repeats, `args` is JSON."""
+    diags: list[Diagnostic] = []
+    span = doc.source.span
+    stem = PurePosixPath(doc.path).stem
+    if spec.name != stem:
+        diags.append(
+            error(
+                "S205",
+                f"`name: {spec.name}` differs from the file name `{stem}`; "
+                "they must be equal (one task per file)",
+                span(("name",)),
+            )
+        )
+    if "\n" in spec.description.strip():
+        diags.append(error("S209", "`description` must be one line", span(("description",))))
+    elif bad := _check_text(doc, ("description",), spec.description, "`description`"):
+        diags.append(bad)
+    if len(set(spec.needs)) != len(spec.needs):
+        diags.append(error("S204", "`needs` lists a capability twice", span(("needs",))))
+    if spec.args is not None:
+        diags.extend(_check_args(doc, spec.args, ("args",)))
+    return diags
+
+
+def _kind_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
+    """What each kind requires, and the keys that do not apply to it."""
+    diags: list[Diagnostic] = []
+    span = doc.source.span
+    if spec.kind == "sql":
+        if spec.sql is None or not spec.sql.strip():
+            diags.append(error("S208", "`kind: sql` needs a `sql:` body", span(("kind",))))
+        elif bad := _check_text(doc, ("sql",), spec.sql.replace("\t", " "), "`sql`"):
+            diags.append(bad)
+        for key in APP_ONLY_FIELDS:
+            if key in doc.data and key != "worker":  # a worker may run it on Oban
+                diags.append(
+                    error(
+                        "S207",
+                        f"`{key}` applies to tasks run on Oban; a SQL task has no Oban job options",
+                        span((key,), key=True),
+                    )
+                )
+        return diags
+    for key in (*SQL_ONLY_FIELDS, "database"):
+        if key in doc.data:
+            diags.append(
+                error("S207", f"`{key}` applies to `kind: sql` only", span((key,), key=True))
+            )
+    if spec.worker is None:
+        diags.append(
+            error("S208", "`kind: app` needs `worker:` (the Oban worker module)", span(("kind",)))
+        )
+    return diags
+
+
+def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic | None:
+    match = _CONTROL.search(value)
+    if match:
+        return error(
+            "S209",
+            f"{what} contains an invisible or control character (U+{ord(match.group()):04X})",
+            doc.source.span(loc),
+        )
+    return None
+
+
+def _check_args(doc: Document, value: Any, loc: Path) -> list[Diagnostic]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [error("S204", "`args` values must be finite numbers", doc.source.span(loc))]
+    if isinstance(value, dict):
+        return [d for key, item in value.items() for d in _check_args(doc, item, (*loc, key))]
+    if isinstance(value, list):
+        return [d for i, item in enumerate(value) for d in _check_args(doc, item, (*loc, i))]
+    if value is None or isinstance(value, bool | int | float | str):
+        return []
+    return [
+        error(
+            "S203",
+            f"`args` holds {type(value).__name__}, which is not JSON; quote it",
+            doc.source.span(loc),
+        )
+    ]
