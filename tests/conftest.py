@@ -1,7 +1,17 @@
-"""Shared fixtures: the project's example, a scratch project factory, the real database.
+"""Shared fixtures: the project's example, a scratch project factory, the real executors.
 
-The database fixtures start one throwaway PostgreSQL 15 + pg_cron cluster for the session.
-Where it cannot start, database tests skip on a developer's machine and fail under CI=true.
+The database fixtures start throwaway PostgreSQL 15 servers, each once per session on first use:
+
+- `cluster`, `db`, `psql`: Debian's pg_cron 1.4.2 (as they always were);
+- `cluster16`, `db16`, `psql16`: pg_cron 1.6.7 with pg_net 0.20.5 preloaded, from the private
+  prefix tests/support/vendor.py builds (Debian's pg_partman is in both servers);
+- `pg_server`, `pg_db`, `pg_psql`: the same, parametrized over both servers (test ids
+  `[pg_cron-1.4.2]` and `[pg_cron-1.6.7]`). A test adopts both servers by asking for these
+  instead of `cluster`/`db`/`psql`; `pg_server.target` is cronspec's `[pg_cron] version`.
+
+Oban 2.18.3 and the Elixir checks are in `oban` (tests/support/oban.py). Where a real component
+is missing, its tests skip on a developer's machine with one line saying what is missing and
+how to get it, and fail under CI=true.
 """
 
 from __future__ import annotations
@@ -17,11 +27,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pgcluster import PgCluster, available
+from support import pgcluster, servers, vendor
+from support.pgcluster import PgCluster
+from support.servers import KINDS, Server
+
+# Older modules import the cluster helper as `pgcluster`: one module under both names.
+sys.modules.setdefault("pgcluster", pgcluster)
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CRON_DB = "cronspec_test"
+PSQL = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def need(reason: str | None, what: str) -> None:
@@ -33,12 +49,37 @@ def need(reason: str | None, what: str) -> None:
     pytest.skip(f"{what} unavailable: {reason}")
 
 
+def _start(key: str) -> Iterator[PgCluster]:
+    kind = KINDS[key]
+    bindir = kind.bindir()
+    need(bindir if isinstance(bindir, str) else None, f"PostgreSQL 15 with pg_cron {kind.pg_cron}")
+    pg = kind.start(CRON_DB)
+    try:
+        yield pg
+    finally:
+        pg.stop()
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[PgCluster]:
-    need(available(), "PostgreSQL 15 with pg_cron")
-    with PgCluster(CRON_DB) as pg:
-        pg.sql("CREATE EXTENSION IF NOT EXISTS pg_cron")
-        yield pg
+    """Debian's PostgreSQL 15 with pg_cron 1.4.2."""
+    yield from _start("1.4")
+
+
+@pytest.fixture(scope="session")
+def cluster16() -> Iterator[PgCluster]:
+    """PostgreSQL 15 with pg_cron 1.6.7 and pg_net 0.20.5 (shared_preload_libraries)."""
+    yield from _start("1.6")
+
+
+_CLUSTER_FIXTURE = {"1.4": "cluster", "1.6": "cluster16"}
+
+
+@pytest.fixture(scope="session", params=list(KINDS), ids=[k.id for k in KINDS.values()])
+def pg_server(request: pytest.FixtureRequest) -> Server:
+    """Each server in turn (ids `pg_cron-1.4.2`, `pg_cron-1.6.7`), each started once."""
+    key: str = request.param
+    return Server(KINDS[key], request.getfixturevalue(_CLUSTER_FIXTURE[key]))
 
 
 RESET_SQL = """
@@ -54,14 +95,16 @@ BEGIN
     EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
   END LOOP;
   -- pg_cron's extension lives in public: drop what is in public one by one, not the schema
-  FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+  -- (by name, IF EXISTS: a CASCADE may already have dropped a later one; partitions go with
+  -- their parent)
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c
            WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
+             AND NOT c.relispartition
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
   LOOP
-    EXECUTE format('DROP %s IF EXISTS %s CASCADE',
-                   CASE WHEN (SELECT relkind FROM pg_class WHERE oid = r.name) = 'v' THEN 'VIEW'
-                        WHEN (SELECT relkind FROM pg_class WHERE oid = r.name) = 'm'
-                        THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.name);
+    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
+                   CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                  ELSE 'TABLE' END, r.relname);
   END LOOP;
   FOR r IN SELECT p.oid::regprocedure AS name, p.prokind FROM pg_proc p
            WHERE p.pronamespace = 'public'::regnamespace
@@ -74,16 +117,48 @@ END $$;
 """
 
 
-@pytest.fixture
-def db(cluster: PgCluster) -> str:
-    """The cron database, emptied of jobs, schemas and tables; returns its DSN."""
+def reset(cluster: PgCluster) -> str:
+    """Empty the cron database of jobs, run details, schemas and tables; return its DSN."""
     cluster.sql(RESET_SQL)
     return cluster.dsn()
 
 
 @pytest.fixture
-def psql(cluster: PgCluster) -> Callable[..., subprocess.CompletedProcess[str]]:
+def db(cluster: PgCluster) -> str:
+    """The pg_cron 1.4.2 cron database, emptied of jobs, schemas and tables; returns its DSN."""
+    return reset(cluster)
+
+
+@pytest.fixture
+def db16(cluster16: PgCluster) -> str:
+    """The same on the pg_cron 1.6.7 server."""
+    return reset(cluster16)
+
+
+@pytest.fixture
+def pg_db(pg_server: Server) -> str:
+    """The same on each server in turn."""
+    return reset(pg_server.cluster)
+
+
+@pytest.fixture
+def psql(cluster: PgCluster) -> PSQL:
     """Run psql on the cron database: psql(file=...) or psql(sql=...)."""
+    return psql_runner(cluster)
+
+
+@pytest.fixture
+def psql16(cluster16: PgCluster) -> PSQL:
+    return psql_runner(cluster16)
+
+
+@pytest.fixture
+def pg_psql(pg_server: Server) -> PSQL:
+    return psql_runner(pg_server.cluster)
+
+
+def psql_runner(cluster: PgCluster) -> PSQL:
+    """psql on the cluster's cron database: run(file=...) or run(sql=...)."""
 
     def run(
         *, file: Path | None = None, sql: str | None = None, check: bool = True
@@ -138,6 +213,31 @@ def example(tmp_path: Path) -> Path:
 
 def elixir_reason() -> str | None:
     return None if shutil.which("elixir") else "the `elixir` command is not installed"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Which real executors this run uses, with their versions (or why one is missing)."""
+    lines = []
+    for kind in KINDS.values():
+        bindir = kind.bindir()
+        where = f"missing: {bindir}" if isinstance(bindir, str) else str(bindir.parent)
+        origin = kind.origin
+        if kind.key == "1.4" and (deb := servers.debian_version("postgresql-15-cron")):
+            origin += f" {deb}"
+        lines.append(f"{kind.id} ({origin}): {where}")
+    partman = servers.debian_version("postgresql-15-partman")
+    lines.append(
+        f"pg_partman {partman} (Debian postgresql-15-partman), in both servers"
+        if partman
+        else "pg_partman: missing: apt-get install postgresql-15-partman"
+    )
+    for key, title in (
+        ("oban", "oban-2.18.3 (real Oban, Ecto, Postgrex, tz)"),
+        ("parser", "oban-2.23.1 cron parser"),
+    ):
+        where = vendor.locate(key)
+        lines.append(f"{title}: {'missing: ' if isinstance(where, str) else ''}{where}")
+    return ["executors: " + lines[0], *("           " + line for line in lines[1:])]
 
 
 @pytest.fixture

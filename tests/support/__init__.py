@@ -1,0 +1,1 @@
+"""Test support: the throwaway servers, the vendored executors and the Elixir harness."""
