@@ -9,7 +9,8 @@ The database fixtures start throwaway PostgreSQL 15 servers, each once per sessi
   `[pg_cron-1.4.2]` and `[pg_cron-1.6.7]`). A test adopts both servers by asking for these
   instead of `cluster`/`db`/`psql`; `pg_server.target` is cronspec's `[pg_cron] version`.
 
-Oban 2.18.3 and the Elixir checks are in `oban` (tests/support/oban.py). Where a real component
+`elixir` is one Elixir VM for the session; `oban` is the real Oban 2.18.3 on it (id
+`[oban-2.18.3]`), `oban_parser` Oban 2.23.1's parser (tests/support/oban.py). Where a real component
 is missing, its tests skip on a developer's machine with one line saying what is missing and
 how to get it, and fail under CI=true.
 """
@@ -20,7 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support import pgcluster, servers, vendor
+from support.oban import ElixirServer, Oban, parse_with_2_23
 from support.pgcluster import PgCluster
 from support.servers import KINDS, Server
 
@@ -40,13 +42,31 @@ CRON_DB = "cronspec_test"
 PSQL = Callable[..., subprocess.CompletedProcess[str]]
 
 
+_MISSING: set[str] = set()  # the skip messages of need(): folded into one summary line each
+
+
 def need(reason: str | None, what: str) -> None:
     """Skip locally, fail in CI, when a real component is missing."""
     if reason is None:
         return
     if IN_CI:
         pytest.fail(f"{what} is required in CI: {reason}", pytrace=False)
-    pytest.skip(f"{what} unavailable: {reason}")
+    message = f"{what} unavailable: {reason}"
+    _MISSING.add(message)
+    pytest.skip(message)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A missing component skips many tests: report them under one line, not one per test."""
+    report: pytest.TestReport = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        message = report.longrepr[2].removeprefix("Skipped: ")
+        if message in _MISSING:
+            report.longrepr = (__file__, None, report.longrepr[2])  # type: ignore[assignment]
+    return report
 
 
 def _start(key: str) -> Iterator[PgCluster]:
@@ -213,6 +233,33 @@ def example(tmp_path: Path) -> Path:
 
 def elixir_reason() -> str | None:
     return None if shutil.which("elixir") else "the `elixir` command is not installed"
+
+
+@pytest.fixture(scope="session")
+def elixir() -> Iterator[ElixirServer]:
+    """The session's Elixir VM (tests/elixir/server.exs), with the real Oban on it if built."""
+    need(elixir_reason(), "Elixir (Debian's `elixir`)")
+    stack = vendor.locate("oban")
+    server = ElixirServer(stack / "lib" if isinstance(stack, Path) else None)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session", params=["2.18.3"], ids=["oban-2.18.3"])
+def oban(request: pytest.FixtureRequest, elixir: ElixirServer) -> Oban:
+    """The real Oban 2.18.3, on a database of the pg_cron 1.4.2 cluster (id `oban-2.18.3`)."""
+    stack = vendor.locate("oban")
+    need(stack if isinstance(stack, str) else None, "Oban 2.18.3 (oban-stack)")
+    return Oban(elixir, request.getfixturevalue("cluster"))
+
+
+@pytest.fixture(scope="session", params=["2.23.1"], ids=["oban-2.23.1-parser"])
+def oban_parser() -> Callable[[Sequence[str]], list[str | None]]:
+    """Oban 2.23.1's cron parser: parse(expressions) -> None or the parser's message each."""
+    need(elixir_reason(), "Elixir (Debian's `elixir`)")
+    ebin = vendor.locate("parser")
+    need(ebin if isinstance(ebin, str) else None, "Oban 2.23.1's cron parser")
+    return parse_with_2_23
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
