@@ -62,6 +62,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A missing component skips many tests: report them under one line, not one per test."""
     report: pytest.TestReport = yield
+    _count(item, report)
     if report.skipped and isinstance(report.longrepr, tuple):
         message = report.longrepr[2].removeprefix("Skipped: ")
         if message in _MISSING:
@@ -262,29 +263,71 @@ def oban_parser() -> Callable[[Sequence[str]], list[str | None]]:
     return parse_with_2_23
 
 
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Which real executors this run uses, with their versions (or why one is missing)."""
-    lines = []
+def _executors() -> dict[str, str]:
+    """Each real executor's test id, and where it comes from (or why it is missing)."""
+    found = {}
     for kind in KINDS.values():
         bindir = kind.bindir()
         where = f"missing: {bindir}" if isinstance(bindir, str) else str(bindir.parent)
         origin = kind.origin
         if kind.key == "1.4" and (deb := servers.debian_version("postgresql-15-cron")):
             origin += f" {deb}"
-        lines.append(f"{kind.id} ({origin}): {where}")
+        found[kind.id] = f"{origin}: {where}"
     partman = servers.debian_version("postgresql-15-partman")
-    lines.append(
-        f"pg_partman {partman} (Debian postgresql-15-partman), in both servers"
+    found["pg_partman"] = (
+        f"Debian postgresql-15-partman {partman}, in both servers"
         if partman
-        else "pg_partman: missing: apt-get install postgresql-15-partman"
+        else "missing: apt-get install postgresql-15-partman"
     )
-    for key, title in (
-        ("oban", "oban-2.18.3 (real Oban, Ecto, Postgrex, tz)"),
-        ("parser", "oban-2.23.1 cron parser"),
+    for key, name, title in (
+        ("oban", "oban-2.18.3", "real Oban with Ecto, Postgrex, tz"),
+        ("parser", "oban-2.23.1-parser", "Oban 2.23.1's cron parser"),
     ):
         where = vendor.locate(key)
-        lines.append(f"{title}: {'missing: ' if isinstance(where, str) else ''}{where}")
+        found[name] = f"{title}: {'missing: ' if isinstance(where, str) else ''}{where}"
+    return found
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Which real executors this run uses, with their versions (or why one is missing)."""
+    lines = [f"{name} ({about})" for name, about in _executors().items()]
     return ["executors: " + lines[0], *("           " + line for line in lines[1:])]
+
+
+_SERVER_FIXTURES = {
+    "pg_cron-1.4.2": {"cluster", "db", "psql"},
+    "pg_cron-1.6.7": {"cluster16", "db16", "psql16"},
+    "oban-2.18.3": {"oban"},
+    "oban-2.23.1-parser": {"oban_parser"},
+}
+_RAN: dict[str, dict[str, int]] = {name: {} for name in _SERVER_FIXTURES}
+
+
+def _executors_of(item: pytest.Item) -> list[str]:
+    names = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    server = callspec.params.get("pg_server") if callspec is not None else None
+    if server is not None:
+        names.add(_CLUSTER_FIXTURE[server])
+    return [name for name, fixtures in _SERVER_FIXTURES.items() if names & fixtures]
+
+
+def _count(item: pytest.Item, report: pytest.TestReport) -> None:
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
+        for name in _executors_of(item):
+            _RAN[name][outcome] = _RAN[name].get(outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What ran on which executor (shown with -q too, unlike the header)."""
+    if not any(_RAN.values()):
+        return
+    about = _executors()
+    terminalreporter.write_sep("-", "real executors")
+    for name, counts in _RAN.items():
+        tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no tests"
+        terminalreporter.write_line(f"{name}: {tally} ({about[name]})")
 
 
 @pytest.fixture
