@@ -18,8 +18,11 @@ compile: $(STAMP)
 check: $(STAMP)
 	$(BIN)/cronspec compile --check
 
-test-deps:
+# Debian packages, then the vendored executors (pg_cron 1.6.7 + pg_net, Oban 2.18.3, Oban 2.23.1's
+# parser) built once into a cache keyed by their sources; needs CRONSPEC_VENDOR_DIR (README).
+test-deps: $(STAMP)
 	bash scripts/install-test-deps.sh
+	$(BIN)/python tests/support/vendor.py build
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/db_bench.py [--sizes 1000:5000,10000:50000,100000:500000] [--runs 5]
 
-On a throwaway PostgreSQL 15 + pg_cron cluster (tests/pgcluster.py) it applies example/schema.sql
+On a throwaway PostgreSQL 15 + pg_cron cluster (tests/support/) it applies example/schema.sql
 and the migration cronspec emits for the example (compiled fresh into bench/work/example/), then,
 for each graph size NODES:EDGES (random edges, fixed seed), times four ways of filling
 graph_nodes.dependency_node_ids / dependent_node_ids:
@@ -44,7 +44,7 @@ from benchlib import (
 )
 
 sys.path.insert(0, str(REPO / "tests"))
-from pgcluster import PgCluster, available
+from support.pgcluster import PgCluster, available
 
 SEED = 42
 TASK = "weekly-populate-graph-deps"

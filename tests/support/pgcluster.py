@@ -2,7 +2,7 @@
 
 Usage::
 
-    from pgcluster import PgCluster, available
+    from support.pgcluster import PgCluster, available
 
     if (reason := available()) is None:
         with PgCluster() as pg:
@@ -14,6 +14,11 @@ The server listens on a Unix socket in a private temp dir only (no TCP unless
 pg_cron jobs really run: ``cron.host`` points at the socket dir, so the launcher's libpq
 connections (pg_cron's default execution mode) reach the cluster with trust auth.
 The cron database is created just after start, so the pg_cron scheduler starts ~1 s later.
+
+``bindir`` picks the server: Debian's /usr/lib/postgresql/15/bin (pg_cron 1.4.2), or the
+``bin`` of a private prefix (tests/support/vendor.py builds one with pg_cron 1.6.7 and pg_net).
+``preload`` is ``shared_preload_libraries``; with ``pg_net`` there, its worker is pointed at the
+cron database (``pg_net.database_name``).
 """
 
 from __future__ import annotations
@@ -78,17 +83,28 @@ def _as_service_user() -> list[str]:
     return ["setpriv", f"--reuid={SERVICE_USER}", f"--regid={SERVICE_USER}", "--init-groups"]
 
 
-def available(bindir: Path | None = None) -> str | None:
+def _unreachable_for_others(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` that other users cannot enter, if any."""
+    for folder in [*reversed(path.parents), path]:
+        with contextlib.suppress(OSError):
+            if not folder.stat().st_mode & 0o001:
+                return folder
+    return None
+
+
+def available(bindir: Path | None = None, preload: tuple[str, ...] = ("pg_cron",)) -> str | None:
     """None if a cluster can be started here, else a short reason why not."""
     bindir = bindir or find_bindir()
     for name in _BINARIES:
         if not os.access(bindir / name, os.X_OK):
             return f"{bindir / name} not found (install postgresql-15 or set {BINDIR_ENV})"
     libdir, sharedir = _pg_dirs(bindir)
-    if not (libdir / "pg_cron.so").exists():
-        return f"{libdir / 'pg_cron.so'} not found (install postgresql-15-cron)"
-    if not (sharedir / "extension" / "pg_cron.control").exists():
-        return f"{sharedir / 'extension/pg_cron.control'} not found (install postgresql-15-cron)"
+    for lib in preload:
+        if not (libdir / f"{lib}.so").exists():
+            hint = " (install postgresql-15-cron)" if lib == "pg_cron" else ""
+            return f"{libdir / lib}.so not found{hint}"
+        if not (sharedir / "extension" / f"{lib}.control").exists():
+            return f"{sharedir / 'extension' / lib}.control not found"
     if os.geteuid() == 0:
         try:
             pwd.getpwnam(SERVICE_USER)
@@ -96,6 +112,8 @@ def available(bindir: Path | None = None) -> str | None:
             return f"running as root but there is no '{SERVICE_USER}' user to run the server"
         if not (shutil.which("runuser") or shutil.which("setpriv")):
             return "running as root but neither runuser nor setpriv is available"
+        if blocked := _unreachable_for_others(bindir):
+            return f"the server runs as '{SERVICE_USER}', who cannot enter {blocked} (mode o-x)"
     return None
 
 
@@ -139,16 +157,19 @@ class PgCluster:
         tcp: bool = False,
         extra_conf: dict[str, str] | None = None,
         bindir: Path | str | None = None,
+        preload: tuple[str, ...] = ("pg_cron",),
     ) -> None:
         """Configure (not start) a cluster whose pg_cron database is ``dbname``.
 
         ``tcp`` also listens on 127.0.0.1 at a free port; ``extra_conf`` maps GUC names to
-        raw postgresql.conf values (e.g. ``{"cron.use_background_workers": "on"}``).
+        raw postgresql.conf values (e.g. ``{"cron.use_background_workers": "on"}``);
+        ``preload`` is ``shared_preload_libraries`` (pg_cron first).
         """
         self.dbname = dbname
         self.tcp = tcp
         self.extra_conf = dict(extra_conf or {})
         self.bindir = Path(bindir) if bindir is not None else find_bindir()
+        self.preload = preload
         self.user = SERVICE_USER
         self.port = 0
         self.root: Path | None = None  # temp dir; also the Unix socket dir
@@ -183,7 +204,7 @@ class PgCluster:
         """initdb, configure, start, create ``dbname``; return its DSN."""
         if self._running:
             return self.dsn()
-        reason = available(self.bindir)
+        reason = available(self.bindir, self.preload)
         if reason:
             raise PgClusterError(reason)
         reap_stale(self.bindir)
@@ -228,7 +249,7 @@ class PgCluster:
 
     def _write_conf(self) -> None:
         conf: dict[str, str] = {
-            "shared_preload_libraries": "'pg_cron'",
+            "shared_preload_libraries": "'" + ",".join(self.preload) + "'",
             "cron.database_name": f"'{self.dbname}'",
             # pg_cron's launcher connects with libpq to cron.host:port; point it at our socket.
             "cron.host": f"'{self.host}'",
@@ -244,6 +265,9 @@ class PgCluster:
             "timezone": "'UTC'",
             "log_min_messages": "warning",
         }
+        if "pg_net" in self.preload:
+            # its worker connects to this database (it retries each second until it exists)
+            conf["pg_net.database_name"] = f"'{self.dbname}'"
         conf.update(self.extra_conf)
         text = "".join(f"{k} = {v}\n" for k, v in conf.items())
         with (self.datadir / "postgresql.conf").open("a") as f:
