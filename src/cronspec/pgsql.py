@@ -442,7 +442,15 @@ def _tokens(text: _Text) -> list[_Token]:
 
 def _fingerprint(tokens: list[_Token]) -> str:
     digest = hashlib.sha256()
+    seen = pending = False  # a `;` counts only between statements, not `;;` or a final one
     for t in tokens:
+        if t.kind == _SEMICOLON:
+            pending = seen
+            continue
+        if pending:
+            digest.update(f"{_SEMICOLON}\0;\0".encode())
+            pending = False
+        seen = True
         text = t.text.translate(_LOWER) if t.folds else t.text  # constants never fold
         digest.update(f"{t.kind}\0{text}\0".encode())
     return digest.hexdigest()[:32]
@@ -559,6 +567,8 @@ class _Walk:
         while stack:
             kind, d, ctes, creates = stack.pop()
             if kind == "Node":
+                if not d:
+                    continue  # a NULL in a list (RangeFunction's missing column list)
                 ((kind, d),) = d.items()
             with_clause = d.get("withClause")
             if with_clause:
@@ -968,7 +978,8 @@ def _load(text: _Text) -> tuple[list[_Token], list[dict[str, Any]]]:
     tokens: list[_Token] = []
 
     def refused(exc: postgast.PgQueryError) -> _Refused:
-        at = text.char(exc.cursorpos - 1) if exc.cursorpos > 0 else 0
+        # PostgreSQL counts its error cursor in characters (node locations are in bytes)
+        at = min(exc.cursorpos - 1, len(text.text)) if exc.cursorpos > 0 else 0
         end = next((t.end for t in tokens if t.start == at), at)  # the token it names
         deep = exc.message.startswith(("memory exhausted", "stack depth limit exceeded"))
         return _Refused("too_deep" if deep else "syntax", exc.message, at, end)
