@@ -26,7 +26,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import postgast
 from postgast.errors import check_error
@@ -269,17 +269,37 @@ _DEFINES_OUTSIDE = {
 # -- the parse tree's shape, from postgast's protobuf schema ------------------------------
 
 
+_HAS_WITH = {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"}
+# Nodes with nothing below them that the analysis looks for: not walked into.
+_LEAVES = {
+    "A_Const",
+    "String",
+    "Integer",
+    "Float",
+    "Boolean",
+    "BitString",
+    "ColumnRef",
+    "A_Star",
+    "ParamRef",
+    "Alias",
+    "RoleSpec",
+}
+
+
 @cache
-def _schema() -> dict[str, dict[str, str]]:
-    """For each node type, its fields (JSON names) that hold nodes, and their types. libpg_query's
-    JSON wraps a field of type Node as {"Type": {...}} but not one of a fixed message type."""
-    shape: dict[str, dict[str, str]] = {}
+def _schema() -> dict[str, dict[str, tuple[str, bool]]]:
+    """For each node type, its fields (JSON names) that hold nodes: their type, and whether a
+    RangeVar there is a relation the statement creates. libpg_query's JSON wraps a field of type
+    Node as {"Type": {...}}, but not a field of a fixed message type: hence this schema."""
+    shape: dict[str, dict[str, tuple[str, bool]]] = {}
     for name, message in pb.DESCRIPTOR.message_types_by_name.items():
-        shape[name] = {
-            field.json_name: field.message_type.name
+        fields = {
+            field.json_name: (field.message_type.name, (name, field.json_name) in _CREATES)
             for field in message.fields
-            if field.message_type is not None
+            if field.message_type is not None and field.message_type.name not in _LEAVES
         }
+        if fields and name not in _LEAVES:
+            shape[name] = fields
     return shape
 
 
@@ -392,7 +412,9 @@ class _Text:
                     self._chars[pos + k] = index
                 pos += width
             self._chars[pos] = len(text)
-        self._lines = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self._lines = [0]
+        for line in text.split("\n")[:-1]:
+            self._lines.append(self._lines[-1] + len(line) + 1)
 
     def char(self, byte: int) -> int:
         byte = max(0, min(byte, len(self.raw)))
@@ -411,8 +433,7 @@ class _Text:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: made for every token of every body, so made cheaply
     kind: int
     start: int  # characters
     end: int
@@ -428,32 +449,39 @@ _NO_KEYWORD = pb.KeywordKind.Value("NO_KEYWORD")
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+_new = tuple.__new__
+
+
 def _tokens(text: _Text) -> list[_Token]:
     out = []
-    for t in postgast.scan(text.text).tokens:
-        if t.token in _COMMENTS:
+    body, chars = text.text, text._chars
+    for t in postgast.scan(body).tokens:
+        kind = t.token
+        if kind in _COMMENTS:
             continue
-        start, end = text.char(t.start), text.char(t.end)
-        raw = text.text[start:end]
-        folds = t.keyword_kind != _NO_KEYWORD or (t.token == _IDENT and raw[:1] != '"')
-        out.append(_Token(t.token, start, end, raw, folds))
+        start, end = t.start, t.end
+        if chars is not None:
+            start, end = chars[start], chars[end]
+        raw = body[start:end]
+        folds = t.keyword_kind != _NO_KEYWORD or (kind == _IDENT and raw[:1] != '"')
+        out.append(_new(_Token, (kind, start, end, raw, folds)))
     return out
 
 
 def _fingerprint(tokens: list[_Token]) -> str:
-    digest = hashlib.sha256()
+    parts: list[str] = []
     seen = pending = False  # a `;` counts only between statements, not `;;` or a final one
     for t in tokens:
         if t.kind == _SEMICOLON:
             pending = seen
             continue
         if pending:
-            digest.update(f"{_SEMICOLON}\0;\0".encode())
+            parts.append(";")
             pending = False
         seen = True
-        text = t.text.translate(_LOWER) if t.folds else t.text  # constants never fold
-        digest.update(f"{t.kind}\0{text}\0".encode())
-    return digest.hexdigest()[:32]
+        parts.append(t.text.translate(_LOWER) if t.folds else t.text)  # constants never fold
+    # a token's text says its kind (quotes, digits, letters); NUL cannot occur in SQL text
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def fingerprint(body: str) -> str:
@@ -564,16 +592,14 @@ class _Walk:
         stack: list[tuple[str, dict[str, Any], frozenset[str], bool]] = [
             (top, fields, frozenset(), False)
         ]
+        push, pop = stack.append, stack.pop
         while stack:
-            kind, d, ctes, creates = stack.pop()
-            if kind == "Node":
-                if not d:
-                    continue  # a NULL in a list (RangeFunction's missing column list)
-                ((kind, d),) = d.items()
-            with_clause = d.get("withClause")
-            if with_clause:
-                names = {c["CommonTableExpr"].get("ctename") for c in with_clause["ctes"]}
-                ctes = ctes | cast(set[str], names)
+            kind, d, ctes, creates = pop()
+            if kind in _HAS_WITH:
+                with_clause = d.get("withClause")
+                if with_clause:
+                    names = {c["CommonTableExpr"].get("ctename") for c in with_clause["ctes"]}
+                    ctes = ctes | cast(set[str], names)
             if kind == "RangeVar":
                 self.relation(d, at, ctes, creates, missing_ok)
             else:
@@ -583,15 +609,20 @@ class _Walk:
             children = shape.get(kind)
             if not children:
                 continue
+            # (results are sorted by position at the end: the order of the walk does not matter)
             for key, value in d.items():
-                child = children.get(key)
-                if child is None:
+                found = children.get(key)
+                if found is None:
                     continue
-                made = (kind, key) in _CREATES
-                if isinstance(value, list):
-                    stack.extend((child, item, ctes, made) for item in reversed(value))
-                else:
-                    stack.append((child, value, ctes, made))
+                child, made = found
+                for item in value if isinstance(value, list) else (value,):
+                    if child == "Node":
+                        if not item:
+                            continue  # a NULL in a list (RangeFunction's missing column list)
+                        ((kind_, item),) = item.items()
+                        push((kind_, item, ctes, made))
+                    else:
+                        push((child, item, ctes, made))
 
     def relation(
         self, d: dict[str, Any], at: _At, ctes: frozenset[str], creates: bool, missing_ok: bool
