@@ -76,6 +76,15 @@ def test_an_empty_body_is_an_error_of_its_own(body: str) -> None:
     assert (error.kind, error.message) == ("empty", "SQL body is empty")
 
 
+@pytest.mark.parametrize("char", ["\0", "\ud800"])
+def test_text_postgresql_cannot_receive_is_an_error_not_cut_short(char: str) -> None:
+    # libpg_query reads C strings: after a NUL it would see nothing (the COPY below)
+    error = analyze(f"SELECT 1;\n{char} COPY t TO PROGRAM 'x'").error
+    assert error is not None and error.kind == "syntax"
+    assert error.message.startswith('invalid byte sequence for encoding "UTF8"')
+    assert (error.span.line, error.span.col) == (2, 1)
+
+
 def test_an_error_inside_a_sql_function_body_points_into_it() -> None:
     body = "SELECT 1;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $f$\n  SELEC 1\n$f$;"
     error = analyze(body).error
@@ -247,6 +256,7 @@ def test_relations_have_schema_statement_and_role_and_ctes_are_not_relations() -
         ("LOAD 'auto_explain'", "LoadStmt", "loads a shared library"),
         ("CREATE FOREIGN TABLE f (a int) SERVER s", "CreateForeignTableStmt", "foreign table"),
         ("CREATE SERVER s FOREIGN DATA WRAPPER w", "CreateForeignServerStmt", "foreign server"),
+        ("ALTER SYSTEM SET archive_command = 'rm x'", "AlterSystemStmt", "archive_command"),
     ],
 )
 def test_reaching_outside_the_database_is_found(body: str, name: str, reason: str) -> None:
@@ -338,6 +348,10 @@ def test_do_blocks_and_transaction_control_are_found() -> None:
         "SELECT set_config(name, 'off', false) FROM settings",  # which setting? cannot tell
         "ALTER DATABASE app SET standard_conforming_strings = off",
         "ALTER ROLE app SET standard_conforming_strings = off",
+        "ALTER FUNCTION f() SET standard_conforming_strings = off",
+        # a function of the body's that would read its own body with the setting off
+        "CREATE FUNCTION f() RETURNS text LANGUAGE sql SET standard_conforming_strings = off "
+        "AS $$ SELECT 'x' $$",
     ],
 )
 def test_changing_how_sql_is_parsed_is_found(body: str) -> None:
@@ -544,6 +558,7 @@ SQLISH = string.ascii_letters + string.digits + " \n\t'\"$;()[],.:+-*/\\=<>!|&^%
 @given(st.text(alphabet=SQLISH, max_size=80))
 def test_any_text_gives_an_analysis_never_an_exception(body: str) -> None:
     analysis = analyze(body)
-    assert (analysis.error is None) == bool(analysis.statements)
+    if analysis.error is None:
+        assert analysis.statements
     for s in analysis.statements:
         assert body[s.span.start : s.span.end] == s.text

@@ -264,6 +264,8 @@ _DEFINES_OUTSIDE = {
     "CreateSubscriptionStmt": "connects to another server (logical replication)",
     "LoadStmt": "loads a shared library from the server's file system",
     "CreateTableSpaceStmt": "creates a directory on the server's file system",
+    "AlterSystemStmt": "writes the server's configuration file, where settings such as "
+    "archive_command run programs",
 }
 
 # -- the parse tree's shape, from postgast's protobuf schema ------------------------------
@@ -1111,6 +1113,12 @@ def _refusal(text: _Text, refused: _Refused) -> Analysis:
 @lru_cache(maxsize=4096)
 def analyze(body: str) -> Analysis:
     """Parse and analyse a task's SQL body the way PostgreSQL reads it. Never raises."""
+    bad = next((i for i, c in enumerate(body) if c == "\0" or "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:
+        # PostgreSQL refuses both, and libpg_query would stop reading at a NUL: no analysis
+        text = _Text(body[:bad])
+        message = f'invalid byte sequence for encoding "UTF8": {ord(body[bad]):#04x}'
+        return _refusal(text, _Refused("syntax", message, bad))
     text = _Text(body)
     try:
         tokens, raws = _load(text)
