@@ -1159,7 +1159,8 @@ def analyze(body: str) -> Analysis:
                 )
                 w.find("alone", message, at, s.span, s.why)
             elif s.placement == "top_level":
-                callee = next((f.qualified for f in w.functions if f.statement == s.index), "")
+                called = [f for f in w.functions if f.statement == s.index]
+                callee = min(called, key=lambda f: f.span.start).qualified if called else ""
                 message = (
                     f"CALL {callee}() among other statements: a procedure that COMMITs fails "
                     'here ("invalid transaction termination"); alone, the CALL would be the '
