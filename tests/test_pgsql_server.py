@@ -373,3 +373,12 @@ def test_the_parser_reads_postgresql_18_and_the_server_is_15(server: PgCluster) 
     body = "CALL probe.no_commit(1_000)"
     assert analyze(body).error is None  # numeric underscores: PostgreSQL 16+
     assert "trailing junk after numeric literal" in outcome(server, body, "alone")
+
+
+def test_prepare_and_execute_in_one_body_run_everywhere(server: PgCluster) -> None:
+    body = "PREPARE probe_q2 AS SELECT 1; EXECUTE probe_q2"
+    assert [s.placement for s in analyze(body).statements] == ["anywhere", "anywhere"]
+    for way in ("procedure", "block", "multi"):
+        assert outcome(server, body, way) == OK, way
+    # alone, in a fresh session as each pg_cron job has, there is nothing to execute
+    assert "does not exist" in outcome(server, "EXECUTE probe_q2", "alone")

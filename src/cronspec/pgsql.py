@@ -26,6 +26,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from itertools import accumulate
 from typing import Any, Literal, NamedTuple, cast
 
 import postgast
@@ -414,9 +415,7 @@ class _Text:
                     self._chars[pos + k] = index
                 pos += width
             self._chars[pos] = len(text)
-        self._lines = [0]
-        for line in text.split("\n")[:-1]:
-            self._lines.append(self._lines[-1] + len(line) + 1)
+        self._lines = [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
 
     def char(self, byte: int) -> int:
         byte = max(0, min(byte, len(self.raw)))
@@ -1113,8 +1112,12 @@ def _refusal(text: _Text, refused: _Refused) -> Analysis:
 @lru_cache(maxsize=4096)
 def analyze(body: str) -> Analysis:
     """Parse and analyse a task's SQL body the way PostgreSQL reads it. Never raises."""
-    bad = next((i for i, c in enumerate(body) if c == "\0" or "\ud800" <= c <= "\udfff"), None)
-    if bad is not None:
+    bad = body.find("\0")
+    try:
+        body.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate
+        bad = exc.start if bad < 0 else min(bad, exc.start)
+    if bad >= 0:
         # PostgreSQL refuses both, and libpg_query would stop reading at a NUL: no analysis
         text = _Text(body[:bad])
         message = f'invalid byte sequence for encoding "UTF8": {ord(body[bad]):#04x}'
