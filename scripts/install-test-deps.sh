@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs (PostgreSQL 15 + pg_cron, Elixir).
+# Install the Debian packages the test suite needs (PostgreSQL 15 + pg_cron + pg_partman, Elixir).
 # Idempotent: when everything is installed it does no apt work at all.
 set -euo pipefail
 
-PKGS=(postgresql-15 postgresql-15-cron elixir)
+PKGS=(postgresql-15 postgresql-15-cron postgresql-15-partman elixir)
 
 if ! command -v dpkg >/dev/null 2>&1; then
   echo "install-test-deps: not a Debian/Ubuntu system; install manually: ${PKGS[*]}" >&2
