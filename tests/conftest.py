@@ -28,13 +28,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import pgcluster, servers, vendor
+from support import servers, vendor
 from support.oban import ElixirServer, Oban, parse_with_2_23
 from support.pgcluster import PgCluster
 from support.servers import KINDS, Server
-
-# Older modules import the cluster helper as `pgcluster`: one module under both names.
-sys.modules.setdefault("pgcluster", pgcluster)
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -21,7 +21,6 @@ import pytest
 from conftest import RESET_SQL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pgcluster import PgCluster
 from support.dbtools import (
     Target,
     apply,
@@ -32,6 +31,7 @@ from support.dbtools import (
     query,
     snapshot,
 )
+from support.pgcluster import PgCluster
 
 pytestmark = pytest.mark.db
 

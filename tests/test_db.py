@@ -20,7 +20,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import ROOT
-from pgcluster import PgCluster
 from support.dbtools import (
     Compiled,
     Rows,
@@ -37,6 +36,7 @@ from support.dbtools import (
     rollback_sql,
     snapshot,
 )
+from support.pgcluster import PgCluster
 
 from cronspec.plan import HISTORY_JOB, HISTORY_SCHEDULE
 from cronspec.render.pg_cron import fixed_sql

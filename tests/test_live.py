@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import ROOT, SQL_TASK
-from pgcluster import PgCluster
+from support.pgcluster import PgCluster
 
 from cronspec import api
 from cronspec import cli as cli_module

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import SQL_TASK
-from pgcluster import PgCluster
+from support.pgcluster import PgCluster
 
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]

@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from pgcluster import PgCluster
 from psycopg import conninfo
 from support.dbtools import (
     apply,
@@ -29,6 +28,7 @@ from support.dbtools import (
     snapshot,
     write_project,
 )
+from support.pgcluster import PgCluster
 
 from cronspec import api, db
 from cronspec.render.pg_cron import LOCK_KEY
