@@ -240,9 +240,9 @@ def _convert(
         if run_as or _bare(group, plan):
             break
         run_as = True  # the body as the job's command: what pg_cron runs today
-    problem = _adoptable(group, plan)
-    if problem is not None:
-        return problem
+    unadoptable = _adoptable(group, plan)
+    if unadoptable is not None:
+        return unadoptable
     sources = ", ".join(j.source for j in group)
     return Written(group[0].jobname or "", text, sources)
 
