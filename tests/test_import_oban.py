@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import elixir_reason, need
 from support.dbtools import write_project
 from support.oban import Oban, check_crontab
 
 from cronspec.api import compile_specs
+from cronspec.importer.crontab import Atom, MapLiteral
+from cronspec.importer.elixir import read_crontab
 
 pytestmark = pytest.mark.elixir
 Cli = Callable[..., tuple[int, str, str]]
@@ -90,6 +93,12 @@ EXPRESSIONS = {
     14: "0 0 1,15 * MON", 15: "30 2 * JAN,JUL *", 17: "0 18 * * *", 19: "15 */6 * * *",
     26: "10-50/20 */2 * * *",
 }  # fmt: skip
+
+
+@pytest.fixture
+def elixir_command() -> None:
+    """Debian's `elixir` on PATH (the import runs it; no VM of the session is needed)."""
+    need(elixir_reason(), "Elixir (Debian's `elixir`)")
 
 
 @pytest.fixture
@@ -168,7 +177,9 @@ def test_oban_import_round_trip(config: Path, tmp_path: Path, cli: Cli, oban: Ob
     assert all(isinstance(r, str) for r in rejected), rejected
 
 
-def test_a_config_elixir_cannot_parse_is_one_line(tmp_path: Path, cli: Cli) -> None:
+def test_a_config_elixir_cannot_parse_is_one_line(
+    tmp_path: Path, cli: Cli, elixir_command: None
+) -> None:
     bad = tmp_path / "bad.exs"
     bad.write_text("import Config\nconfig :a, Oban,\n  plugins: [{Oban.Plugins.Cron, crontab: [}\n")
     root = write_project(tmp_path / "proj", {}, "")
@@ -182,7 +193,9 @@ def test_a_config_elixir_cannot_parse_is_one_line(tmp_path: Path, cli: Cli) -> N
     assert not (root / "specs").exists() or not any((root / "specs").iterdir())
 
 
-def test_a_config_without_a_cron_plugin_is_one_line(tmp_path: Path, cli: Cli) -> None:
+def test_a_config_without_a_cron_plugin_is_one_line(
+    tmp_path: Path, cli: Cli, elixir_command: None
+) -> None:
     plain = tmp_path / "plain.exs"
     plain.write_text("import Config\nconfig :a, Oban, plugins: [Oban.Plugins.Pruner]\n")
     code, _, err = cli(write_project(tmp_path / "proj", {}, ""), "import", "--oban", str(plain))
@@ -193,7 +206,7 @@ def test_a_config_without_a_cron_plugin_is_one_line(tmp_path: Path, cli: Cli) ->
     )
 
 
-def test_nothing_in_the_config_is_evaluated(tmp_path: Path, cli: Cli) -> None:
+def test_nothing_in_the_config_is_evaluated(tmp_path: Path, cli: Cli, elixir_command: None) -> None:
     canary = tmp_path / "canary"
     sneaky = tmp_path / "sneaky.exs"
     sneaky.write_text(
@@ -220,3 +233,51 @@ def test_without_elixir_one_clear_line(
         "cronspec: error: `cronspec import --oban` reads the config with Elixir's own parser, "
         "and the `elixir` command is not installed (Debian: apt-get install elixir)\n"
     )
+
+
+SHAPES = """\
+import Config
+
+if config_env() == :prod do
+  config :app, Oban,
+    plugins: [
+      {Oban.Plugins.Cron, [
+        timezone: "Etc/UTC",
+        crontab: [
+          {"0 1 * * *", App.A,
+           [args: %{"n" => -2, "f" => -1.5e-7, "big" => 123456789012345678901}]},
+          {"0 2 * * *", App.B, args: %{:"odd key" => 'ab', "u" => "ünïcödé 🙂", "m" => %{}}},
+          {"0 3 * * *", :erlang_worker},
+          {"0 4 * * *", App.C, args: %{"t" => {1, 2}}}
+        ]
+      ]}
+    ]
+end
+
+config :app, App.Other, plugins: [{Oban.Plugins.Cron, crontab: [{"0 5 * * *", App.D}]}]
+"""
+
+
+def test_the_script_reads_literals_of_every_shape(tmp_path: Path, elixir_command: None) -> None:
+    path = tmp_path / "runtime.exs"
+    path.write_text(SHAPES, encoding="utf-8")
+    read = read_crontab(path, "runtime.exs")
+    first, second = read.plugins
+    assert (first.line, first.column, second.line) == (6, 7, 19)
+    assert first.timezone is not None and first.timezone.value == "Etc/UTC"
+    values = [e.value for e in first.entries]
+    assert values[0] == (
+        "0 1 * * *",
+        Atom("Elixir.App.A"),
+        [(Atom("args"), MapLiteral((("n", -2), ("f", -1.5e-7), ("big", 123456789012345678901))))],
+    )
+    assert values[1][2] == [
+        (
+            Atom("args"),
+            MapLiteral(((Atom("odd key"), [97, 98]), ("u", "ünïcödé 🙂"), ("m", MapLiteral(())))),
+        )
+    ]
+    assert values[2] == ("0 3 * * *", Atom("erlang_worker"))
+    assert values[3][2] == [(Atom("args"), MapLiteral((("t", (1, 2)),)))]
+    assert [e.line for e in first.entries] == [9, 11, 12, 13]
+    assert [e.value for e in second.entries] == [("0 5 * * *", Atom("Elixir.App.D"))]

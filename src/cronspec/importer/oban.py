@@ -163,10 +163,10 @@ def _schedule(expr: str) -> tuple[sched.Meaning, str | None] | str:
     if isinstance(parsed, Diagnostic) and parsed.code == "C305":
         day_match = "all"  # Oban fires only when both day fields match
         parsed = sched.parse(expr, "all")
+    if isinstance(parsed, Diagnostic):  # cronspec's reason says what each executor does
+        return parsed.message
     if isinstance(oban, str):
         return f"{oban}, so its crontab never started: fix the entry first"
-    if isinstance(parsed, Diagnostic):
-        return parsed.message
     if parsed.meaning != oban:
         return f"cronspec reads `{expr}` other than Oban does"
     return oban, day_match
