@@ -141,7 +141,8 @@ def _import(args: argparse.Namespace) -> int:
         f", {len(conversion.skipped)} skipped (cronspec's own)" if conversion.skipped else ""
     )
     then = ", then cronspec plan --dsn URL --adopt" if args.oban is None else ""
-    sys.stderr.write(f"cronspec import: {summary}; next: cronspec compile{then}\n")
+    then = f"; next: cronspec compile{then}" if outcome.written else ""
+    sys.stderr.write(f"cronspec import: {summary}{then}\n")
     return EXIT_OK if outcome.complete else EXIT_FINDINGS
 
 
