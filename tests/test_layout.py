@@ -21,6 +21,7 @@ STAGES: list[set[str]] = [
     {"classify"},
     {"plan"},
     {"render"},
+    {"importer"},  # existing jobs and crontabs to specs, checked by the stages above
     {"output", "db", "scaffold"},
     {"api"},
     {"cli", "__main__", "__init__"},

@@ -88,7 +88,62 @@ def _parser() -> argparse.ArgumentParser:
                 help="take over hand-made jobs and procedures that are exactly what a spec "
                 "declares",
             )
+    p = sub.add_parser(
+        "import",
+        help="write specs for existing pg_cron jobs (--dsn) or Oban crontab entries (--oban); "
+        "exit 0 all imported, 1 something listed or an error",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dsn", help="read cron.job of this database (libpq string or URL)")
+    source.add_argument(
+        "--oban",
+        metavar="FILE",
+        help="read the Oban.Plugins.Cron crontab of this Elixir config file (with Elixir)",
+    )
+    p.add_argument("--role", help="--dsn: import this role's jobs (a superuser sees every role's)")
+    p.add_argument("--out", metavar="DIR", help="write the specs here (default: the specs folder)")
+    p.add_argument("--force", action="store_true", help="replace specs that exist")
     return parser
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .api import import_oban, import_pg_cron
+    from .diagnostics import has_errors
+
+    root, out = Path(args.root), Path(args.out) if args.out else None
+    if args.oban is None:
+        outcome = import_pg_cron(root, args.dsn, role=args.role, out=out, force=args.force)
+    elif args.role is not None:
+        sys.stderr.write("cronspec: error: --role goes with --dsn, not --oban\n")
+        return EXIT_ERROR
+    else:
+        outcome = import_oban(root, Path(args.oban), out=out, force=args.force)
+    _print_diagnostics(outcome.diagnostics, "text", sys.stderr)
+    if has_errors(outcome.diagnostics):
+        return EXIT_FINDINGS
+    if outcome.error:
+        first, *more = outcome.error
+        sys.stderr.write(f"cronspec: error: {first}\n")
+        for line in more:
+            sys.stderr.write(f"cronspec: {line}\n")
+        return EXIT_FINDINGS
+    conversion = outcome.conversion
+    assert conversion is not None
+    for path, spec in zip(outcome.written, conversion.specs, strict=True):
+        sys.stdout.write(f"wrote {path}: {spec.source}\n")
+    for item in conversion.listed:
+        sys.stdout.write(f"not imported: {item.source}: {item.reason}\n")
+    for item in conversion.skipped:
+        sys.stdout.write(f"skipped: {item.source}: {item.reason}\n")
+    for note in conversion.notes:
+        sys.stdout.write(f"note: {note}\n")
+    summary = f"{len(outcome.written)} written, {len(conversion.listed)} not imported" + (
+        f", {len(conversion.skipped)} skipped (cronspec's own)" if conversion.skipped else ""
+    )
+    then = ", then cronspec plan --dsn URL --adopt" if args.oban is None else ""
+    then = f"; next: cronspec compile{then}" if outcome.written else ""
+    sys.stderr.write(f"cronspec import: {summary}{then}\n")
+    return EXIT_OK if outcome.complete else EXIT_FINDINGS
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
@@ -306,6 +361,7 @@ COMMANDS = {
     "plan": _live,
     "apply": _live,
     "drift": _live,
+    "import": _import,
 }
 
 

@@ -15,6 +15,9 @@ from typing import Any, Literal
 from .diagnostics import Origin, Span
 from .schedule import DayMatch, Schedule, Target, pg_cron
 
+# `run_as` of a spec: how a pg_cron job runs the body (a procedure, or the command as written)
+RunAs = Literal["auto", "procedure", "command"]
+
 
 @dataclass(frozen=True)
 class JsonObject:
@@ -68,6 +71,7 @@ class Task:
     day_match: DayMatch | None
     database: str | None
     spans: tuple[tuple[str, Span], ...]  # each top-level key's position, for diagnostics
+    run_as: RunAs = "auto"  # how a pg_cron job runs `sql` (classify/jobform.py resolves it)
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""

@@ -140,6 +140,16 @@ class TaskSpec(BaseModel):
             examples=["analytics"],
         )
     )
+    run_as: Literal["auto", "procedure", "command"] = Field(
+        default="auto",
+        description="pg_cron tasks: how the job runs `sql`. `procedure`: the job calls a "
+        "procedure made of the body, which PostgreSQL checks when the migration creates it. "
+        "`command`: the body is the job's command exactly as written (pg_cron runs a "
+        "`;`-separated command as one transaction); no procedure is created, so PostgreSQL "
+        "checks the body only when the job runs. `auto`: a procedure, except for a statement "
+        "that must run at top level (VACUUM, ... CONCURRENTLY) or a job in another `database`, "
+        "whose body is the command.",
+    )
     day_match: Literal["any", "all"] | None = Field(
         default=None,
         description="When both day-of-month and day-of-week are restricted: `any` fires when "
@@ -148,7 +158,7 @@ class TaskSpec(BaseModel):
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(TaskSpec.model_fields)
-SQL_ONLY_FIELDS = ("sql",)
+SQL_ONLY_FIELDS = ("sql", "run_as")
 APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
 
 

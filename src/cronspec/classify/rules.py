@@ -6,7 +6,8 @@ Rules, in order:
 - A SQL body that reaches outside the database (COPY ... PROGRAM, server files, dblink, HTTP)
   is app-bound.
 - A statement PostgreSQL refuses inside a transaction (VACUUM, ... CONCURRENTLY) stays
-  SQL-eligible and becomes the job's only statement, with no wrapper procedure.
+  SQL-eligible and becomes the job's only statement, with no wrapper procedure; `run_as`
+  chooses the form otherwise (`jobform.py`, the one place that decides wrapped or bare).
 - `executor: auto` sends SQL-eligible tasks to pg_cron and the rest to Oban; `executor: pg_cron`
   on an app-bound task is an error; `executor: oban` on a SQL-eligible task is a warning.
 """
@@ -20,6 +21,7 @@ from ..diagnostics import Diagnostic, error, warning
 from ..model import Task
 from ..schedule import Startup
 from ..spec import NEED_WHY
+from .jobform import JobForm, job_form
 from .sqlcheck import Analysis, analyze
 
 
@@ -32,6 +34,7 @@ class Classified:
     executor: Literal["pg_cron", "oban"]
     reasons: tuple[str, ...]
     analysis: Analysis | None
+    form: JobForm | None = None  # how a pg_cron job runs the body (jobform.py); None: no body
 
     @property
     def classification(self) -> str:
@@ -50,6 +53,7 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
     reasons: list[str] = []
     blockers: list[str] = []
     analysis = None
+    form: JobForm | None = None
     if task.kind == "app":
         blockers.append(f"kind: app: the work is the application worker {task.worker}")
     for need in task.needs:
@@ -67,8 +71,12 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
                 f"pure SQL: {count} statement{'s' if count != 1 else ''} ({kinds}), "
                 "parsed with sqlglot, nothing outside the database"
             )
-            if analysis.standalone:
-                reasons.append(analysis.standalone)
+            run = job_form(task, analysis)
+            if isinstance(run, Diagnostic):
+                return None, [*diags, run]
+            form = run.form
+            if run.reason:
+                reasons.append(run.reason)
     eligible = not blockers
     reasons = blockers + reasons
     if task.executor == "pg_cron" and not eligible:
@@ -118,11 +126,16 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
                 )
             )
             return None, diags
-        reasons.append(
-            f"runs in database {task.database} (cron.schedule_in_database): the body "
-            "is the job's command, since the migration cannot create a procedure "
-            "there; PostgreSQL checks it only when the job first runs"
+    if executor == "oban" and task.run_as != "auto":
+        diags.append(
+            error(
+                "X505",
+                f"`run_as: {task.run_as}` says how a pg_cron job runs the body, but this task "
+                "runs on Oban; remove it",
+                task.span("run_as"),
+            )
         )
+        return None, diags
     if executor == "oban" and task.worker is None:
         diags.append(
             error(
@@ -149,4 +162,4 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
             )
         )
         return None, diags
-    return Classified(task, eligible, executor, tuple(reasons), analysis), diags
+    return Classified(task, eligible, executor, tuple(reasons), analysis, form), diags

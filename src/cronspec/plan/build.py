@@ -102,12 +102,10 @@ def _pg_cron_part(
 def _pg_command(c: Classified, schema: str) -> tuple[str, PgProcedure | None]:
     """The job command of a pg_cron task, and the procedure it calls, if any."""
     task = c.task
-    assert task.sql is not None and c.analysis is not None
-    if c.standalone:
+    assert task.sql is not None and c.analysis is not None and c.form is not None
+    if c.form == "statement":  # classify/jobform.py decides the form, and says why
         return c.analysis.statements[0].text, None
-    if task.database is not None:
-        # the migration cannot create a procedure in another database: the body is the
-        # command, which pg_cron runs as one transaction
+    if c.form == "command":  # as written; pg_cron runs it as one transaction
         return task.sql.rstrip("\n"), None
     procedure = PgProcedure(
         schema, task.name, task.sql, c.analysis.fingerprint, task.name, task.path

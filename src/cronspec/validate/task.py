@@ -105,6 +105,7 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         day_match=spec.day_match,
         database=spec.database,
         spans=tuple((str(k[0]), span) for k, span in doc.source.keys.items() if len(k) == 1),
+        run_as=spec.run_as,
     )
     return task, diags
 
