@@ -20,6 +20,7 @@ STAGES: list[set[str]] = [
     {"validate"},
     {"classify"},
     {"plan"},
+    {"status"},
     {"render"},
     {"output", "db", "scaffold"},
     {"api"},

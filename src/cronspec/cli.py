@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_PLAN_CHANGES, EXIT_PLAN_ERROR = 2, 3  # plan: 2 means changes, so its errors exit 3
+EXIT_STATUS_UNKNOWN = 3  # status: the database could not be read, so nothing was judged
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,7 +89,26 @@ def _parser() -> argparse.ArgumentParser:
                 help="take over hand-made jobs and procedures that are exactly what a spec "
                 "declares",
             )
+    _status_parser(sub)
     return parser
+
+
+def _status_parser(sub: Any) -> None:
+    from .status import duration_argument, positive_argument
+
+    p = sub.add_parser(
+        "status",
+        help="last runs, durations and flags of every managed job on pg_cron and Oban "
+        "(exit 0 healthy, 1 failing or late, 3 database not readable)",
+    )
+    p.add_argument("--dsn", default=os.environ.get("CRONSPEC_DSN", ""), help="as for plan")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument("--runs", type=positive_argument, default=10, help="runs per job (10)")
+    p.add_argument(
+        "--grace", type=duration_argument, default="5m", help="late after: 90s, 5m, 2h (5m)"
+    )
+    p.add_argument("--oban-prefix", default="public", help="schema of oban_jobs (public)")
+    p.add_argument("--oban-dsn", help="the database of Oban's tables, when not --dsn's")
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
@@ -287,6 +307,32 @@ def _live_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .api import status
+    from .render.status import FORMATS
+
+    outcome = status(
+        Path(args.root),
+        args.dsn,
+        runs=args.runs,
+        grace=args.grace,
+        oban_prefix=args.oban_prefix,
+        oban_dsn=args.oban_dsn,
+    )
+    _print_diagnostics(outcome.compiled.diagnostics, "text", sys.stderr)
+    if not outcome.compiled.ok:
+        return EXIT_FINDINGS
+    if outcome.error is not None:
+        first, *more = outcome.error.lines()
+        sys.stderr.write(f"cronspec: error: {first}\n")
+        for line in more:
+            sys.stderr.write(f"cronspec: {line}\n")
+        return EXIT_STATUS_UNKNOWN
+    assert outcome.report is not None
+    sys.stdout.write(FORMATS[args.format](outcome.report))
+    return EXIT_FINDINGS if outcome.report.alerts else EXIT_OK
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The subcommand named in argv, skipping the global options (for plan's usage errors)."""
     words = iter(argv)
@@ -306,6 +352,7 @@ COMMANDS = {
     "plan": _live,
     "apply": _live,
     "drift": _live,
+    "status": _status,
 }
 
 
