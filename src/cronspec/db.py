@@ -249,7 +249,10 @@ def _read_pg_cron(conn: psycopg.Connection[Any], project: str, runs: int) -> PgC
     row = conn.execute(
         "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'), "
         "current_user::text, current_database()::text, r.rolsuper OR r.rolbypassrls, "
-        "to_regclass('cronspec.owned_job') IS NOT NULL, current_setting('cron.timezone', true) "
+        "to_regclass('cronspec.owned_job') IS NOT NULL, "
+        # cron.timezone is readable by superusers and pg_read_all_settings only
+        "CASE WHEN r.rolsuper OR pg_has_role('pg_read_all_settings', 'USAGE') "
+        "THEN current_setting('cron.timezone', true) END "
         "FROM pg_roles r WHERE r.rolname = current_user"
     ).fetchone()
     assert row is not None
@@ -257,7 +260,7 @@ def _read_pg_cron(conn: psycopg.Connection[Any], project: str, runs: int) -> PgC
     if version is None:
         return None
     # pg_cron 1.4 accepts cron.timezone and ignores it: it runs every schedule in GMT
-    zone = "GMT" if pg_cron(version).version < (1, 5) else (timezone or "GMT")
+    zone = "GMT" if pg_cron(version).version < (1, 5) else (timezone or "")
     jobs: list[PgCronJob] = []
     if bookkeeping:
         found = conn.execute(

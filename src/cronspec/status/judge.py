@@ -34,10 +34,17 @@ def judge(
     jobs: list[JobStatus] = []
     pg_label = None
     if pg is not None:
-        pg_zone = _zone(pg.zone)
-        if pg_zone.key != pg.zone:
-            all_notes.append(f"pg_cron's zone {pg.zone!r} is unknown here; computed in UTC")
-        pg_label = f"pg_cron {pg.version} in database {pg.database} (schedules in {pg.zone})"
+        zone_name = pg.zone or plan.config.timezone
+        if not pg.zone:
+            all_notes.append(
+                f"role {pg.role} may not read cron.timezone (superusers and "
+                f"pg_read_all_settings may): taken as the project's zone {zone_name}, which "
+                "the migration checks"
+            )
+        pg_zone = _zone(zone_name)
+        if pg_zone.key != zone_name:
+            all_notes.append(f"pg_cron's zone {zone_name!r} is unknown here; computed in UTC")
+        pg_label = f"pg_cron {pg.version} in database {pg.database} (schedules in {zone_name})"
         jobs += _pg_cron(plan, pg, pg_zone, now=now, grace=grace, shown=shown)
         all_notes += _pg_notes(plan, pg)
     oban_label = None

@@ -82,7 +82,8 @@ class PgCronState:
     """pg_cron in the database, as the reading role sees it."""
 
     version: str  # pg_extension.extversion: "1.4-1", "1.6"
-    zone: str  # the zone pg_cron runs schedules in (GMT on 1.4; cron.timezone from 1.5)
+    zone: str  # the zone pg_cron runs schedules in (GMT on 1.4; cron.timezone from 1.5), or
+    # "" where the role may not read cron.timezone
     database: str
     role: str
     superuser: bool
