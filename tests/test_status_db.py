@@ -273,3 +273,14 @@ def test_oban_jobs_the_real_oban_inserted_and_ran(
         assert code == 1
     finally:
         execute(dsn, "DELETE FROM oban_jobs")
+
+
+def test_a_database_without_pg_cron_for_pg_cron_tasks_exits_3(
+    cluster: PgCluster, tmp_path: Path, cli: CLI
+) -> None:
+    """The specs have pg_cron jobs, the database has no pg_cron: nothing can be judged."""
+    root = project_at(tmp_path / "p", {"t": sql_spec("t", "0 3 * * *", "SELECT 1;")}, "")
+    code, out, err = cli(root, "status", "--dsn", cluster.dsn("postgres"))
+    assert (code, out) == (3, "")
+    assert "pg_cron is not installed in database postgres, and the specs have 1 pg_cron" in err
+    assert "hint: point --dsn at the database named by cron.database_name" in err
