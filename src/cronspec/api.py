@@ -18,9 +18,11 @@ from .load.config import load_config
 from .load.project import read_documents
 from .model import Settings, Task
 from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
+from .plan.week import Week, week_view
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
+from .render.week import render_week
 from .status import StatusReport, judge
 from .validate import validate_all
 
@@ -51,7 +53,9 @@ def load_tasks(root: Path, settings: Settings) -> tuple[list[Task], list[Diagnos
     return validate_all(read_documents(root, settings), settings.timezone)
 
 
-def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
+def render_files(
+    plan: Plan, views: tuple[TaskView, ...], week: Week | None = None
+) -> dict[str, str]:
     """The generated files by name; emitted SQL that does not parse back is a bug."""
     sql_parts = {"pg_cron.sql": migration_parts(plan), "pg_cron_rollback.sql": rollback_parts(plan)}
     for name, parts in sql_parts.items():
@@ -64,7 +68,7 @@ def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
         "oban_crontab.exs": render_crontab(plan),
-        "REPORT.md": render_report(plan, views),
+        "REPORT.md": render_report(plan, views, render_week(week) if week else ()),
     }
 
 
@@ -85,10 +89,11 @@ def compile_specs(root: Path) -> Compiled:
         return Compiled(settings, sort_diagnostics(diags), classified)
     placements, place_diags = place(classified, settings)
     plan, plan_diags = build_plan(placements, settings)
-    diags += place_diags + plan_diags
+    week, week_diags = week_view(placements, settings)  # warnings only (R701)
+    diags += place_diags + plan_diags + week_diags
     if plan is None or has_errors(diags):
         return Compiled(settings, sort_diagnostics(diags), classified)
-    files = render_files(plan, report_views(placements, settings))
+    files = render_files(plan, report_views(placements, settings), week)
     return Compiled(settings, sort_diagnostics(diags), classified, plan, files, placements)
 
 

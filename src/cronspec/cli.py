@@ -94,8 +94,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _status_parser(sub: Any) -> None:
-    from .status import duration_argument, positive_argument
-
     p = sub.add_parser(
         "status",
         help="last runs, durations and flags of every managed job on pg_cron and Oban "
@@ -103,10 +101,8 @@ def _status_parser(sub: Any) -> None:
     )
     p.add_argument("--dsn", default=os.environ.get("CRONSPEC_DSN", ""), help="as for plan")
     p.add_argument("--format", choices=("text", "json", "github"), default="text")
-    p.add_argument("--runs", type=positive_argument, default=10, help="runs per job (10)")
-    p.add_argument(
-        "--grace", type=duration_argument, default="5m", help="late after: 90s, 5m, 2h (5m)"
-    )
+    p.add_argument("--runs", default="10", help="runs read per job (default 10)")
+    p.add_argument("--grace", default="5m", help="late after: 90s, 5m, 2h (default 5m)")
     p.add_argument("--oban-prefix", default="public", help="schema of oban_jobs (public)")
     p.add_argument("--oban-dsn", help="the database of Oban's tables, when not --dsn's")
 
@@ -310,12 +306,18 @@ def _live_command(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from .api import status
     from .render.status import FORMATS
+    from .status import duration_argument, positive_argument
 
+    try:
+        runs, grace = positive_argument(args.runs), duration_argument(args.grace)
+    except ValueError as exc:
+        sys.stderr.write(f"cronspec: error: {exc}\n")
+        return EXIT_ERROR
     outcome = status(
         Path(args.root),
         args.dsn,
-        runs=args.runs,
-        grace=args.grace,
+        runs=runs,
+        grace=grace,
         oban_prefix=args.oban_prefix,
         oban_dsn=args.oban_dsn,
     )
