@@ -145,3 +145,15 @@ def test_the_examples_report_has_the_chart_and_the_3_oclock_warning() -> None:
     assert "| 03 | :00 cache-cleanup, **daily-pagerank**; ⚠ 4 jobs at :00 |" in chart
     assert "| 07 |  |  |  |  |  |  |  | :00 **weekly-populate-graph-deps** |" in chart
     assert "- **pattern-learning** (`*/5 * * * *`: every 5 minutes, every day)" in chart
+
+
+def test_crowded_times_are_written_as_ranges() -> None:
+    tasks = [sql(n, "* * * * *") for n in "abcd"] + [app("v", "30 2 * * *")]
+    week, warnings = week_of(tasks)
+    assert [c.sentence() for c in week.crowds] == [
+        "4 jobs start at 00:00-02:29, 02:31-23:59 every day",
+        "5 jobs start at 02:30 every day",
+    ]
+    assert len(warnings) == 5  # one per job: a-d name both crowds
+    week, _ = week_of([sql(n, "* * * * *") for n in "abcd"])
+    assert week.crowds[0].sentence() == "4 jobs start every minute every day"

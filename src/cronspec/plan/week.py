@@ -84,16 +84,20 @@ class Crowd:
                 more = f" and {others} more date{'s' if others > 1 else ''}" if others else ""
                 parts.append(f"{hour:02d}:{minute:02d} on {first}{more}")
             return "; ".join(parts)
-        weekly: dict[tuple[int, int], list[int]] = defaultdict(list)
+        by_days: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        per_minute: dict[int, list[int]] = defaultdict(list)
         for weekday, hour, minute in self.slots:
-            weekly[(hour, minute)].append(weekday)
-        for (hour, minute), weekdays in sorted(weekly.items()):
-            parts.append(f"{hour:02d}:{minute:02d} {days_words(weekdays)}")
+            per_minute[hour * 60 + minute].append(weekday)
+        for minute_of_day, on in per_minute.items():
+            by_days[tuple(sorted(on))].append(minute_of_day)
+        for on_days, minutes in sorted(by_days.items(), key=lambda kv: min(kv[1])):
+            parts.append(f"{_minutes_words(minutes)} {days_words(on_days)}")
         return "; ".join(parts)
 
     def sentence(self) -> str:
         """`4 jobs start at 03:00 every day`."""
-        return f"{len(self.jobs)} jobs start at {self.when()}"
+        when = self.when()
+        return f"{len(self.jobs)} jobs start {'' if when.startswith('every') else 'at '}{when}"
 
     def sort_key(self) -> tuple[int, int, int, str]:
         """Weekly crowds by time and day, then dated ones by date."""
@@ -102,6 +106,25 @@ class Crowd:
             return (0, hour * 60 + minute, day, "")
         when, hour, minute = self.dates[0]
         return (1, hour * 60 + minute, 0, when.isoformat())
+
+
+MAX_RANGES = 4
+
+
+def _minutes_words(minutes: Iterable[int]) -> str:
+    """Minutes of the day as times and ranges: `03:00`, `00:00-02:29, 02:31-23:59`,
+    `every minute`; past MAX_RANGES ranges, `and N more`."""
+    runs = sched_consecutive(minutes)
+    if runs == [(0, 1439)]:
+        return "every minute"
+
+    def hhmm(m: int) -> str:
+        return f"{m // 60:02d}:{m % 60:02d}"
+
+    texts = [hhmm(a) if a == b else f"{hhmm(a)}-{hhmm(b)}" for a, b in runs[:MAX_RANGES]]
+    if len(runs) > MAX_RANGES:
+        texts.append(f"and {len(runs) - MAX_RANGES} more times")
+    return ", ".join(texts)
 
 
 def days_words(days: Iterable[int]) -> str:

@@ -25,6 +25,11 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in flat)
 
 
+def first_line(text: str) -> str:
+    """The first line that says something."""
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
 def duration(value: timedelta | None) -> str:
     """`0.4ms`, `1.25s`, `12.3s`, `4m05s`, `2h07m`, `3d04h`; `-` for none."""
     if value is None:
@@ -59,8 +64,9 @@ def _took(run: RunRecord | None, now: datetime) -> str:
 def _cells(job: JobStatus, report: StatusReport, zone: ZoneInfo) -> list[str]:
     last = job.last
     active = {True: "yes", False: "no", None: "?"}[job.active]
-    # the first line: pg_cron's failures go on with CONTEXT, DETAIL and HINT lines
-    message = one_line(last.message.strip().split("\n")[0]) if last is not None else ""
+    # the first line: pg_cron's failures go on with CONTEXT, DETAIL and HINT lines, Oban's
+    # with the stack trace
+    message = one_line(first_line(last.message)) if last is not None else ""
     if len(message) > MESSAGE_WIDTH:
         message = message[: MESSAGE_WIDTH - 3] + "..."
     name = job.job if job.executor == "pg_cron" else job.task
@@ -198,7 +204,7 @@ def format_github(report: StatusReport) -> str:
         title = _escape(f"cronspec status: {name}", prop=True)
         what = [f"{name} ({job.executor}, {job.schedule}): {', '.join(job.flags)}"]
         if job.last is not None and job.last.message and "failing" in job.flags:
-            what.append(f"last run: {one_line(job.last.message)}")
+            what.append(f"last run: {one_line(first_line(job.last.message))}")
         what += [one_line(d) for d in job.details]
         out.append(f"::{level} title={title}::{_escape('; '.join(what))}\n")
     return "".join(out)
