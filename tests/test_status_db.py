@@ -193,6 +193,23 @@ def test_a_plain_role_sees_only_its_own_jobs(
     execute(pg_db, "SELECT cron.unschedule(jobid) FROM cron.job WHERE username = 'watcher'")
 
 
+def test_a_run_longer_than_its_interval_is_slow(db16: str, tmp_path: Path, cli: CLI) -> None:
+    """A `1 seconds` job whose body sleeps 1.5 s: each run outlasts the next start, which pg_cron
+    1.6.7 queues behind it. Slow is not an alert."""
+    root = project_at(
+        tmp_path / "p",
+        {"sleepy": sql_spec("sleepy", "1 seconds", "SELECT pg_sleep(1.5);")},
+        '[pg_cron]\nversion = "1.6"\n',
+    )
+    migrate(db16, root)
+    wait(lambda: ran(db16, "sleepy"), TICK)
+    code, report = status(cli, root, db16)
+    sleepy = by_job(report)["sleepy"]
+    assert code == 0 and "slow" in sleepy["flags"] and sleepy["slow_runs"] >= 1
+    assert sleepy["max_seconds"] >= 1.5
+    assert any("lasted past the next scheduled start" in d for d in sleepy["details"])
+
+
 def test_skips_of_overlap_skip_are_counted(db16: str, tmp_path: Path, cli: CLI) -> None:
     """The hook for `overlap: skip`, which does not exist yet: its wrapper will record each
     skip in cronspec.skipped_run (project, task, skipped_at). With no producer of such rows,
