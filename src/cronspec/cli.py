@@ -279,7 +279,8 @@ def _live_command(args: argparse.Namespace) -> int:
     from .api import live
 
     outcome = live(Path(args.root), args.command, args.dsn, adopt=getattr(args, "adopt", False))
-    _print_diagnostics(outcome.compiled.diagnostics, "text", sys.stderr)
+    # the specs' warnings are compile's to show (R701 on the example would repeat at every deploy)
+    _print_diagnostics([d for d in outcome.compiled.diagnostics if d.is_error], "text", sys.stderr)
     if not outcome.compiled.ok:
         return EXIT_FINDINGS
     if outcome.stale and outcome.command != "apply":
