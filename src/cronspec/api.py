@@ -5,8 +5,8 @@ load -> validate -> classify -> place -> plan (and views) -> render -> (write | 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -18,9 +18,12 @@ from .load.config import load_config
 from .load.project import read_documents
 from .model import Settings, Task
 from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
+from .plan.week import Week, week_view
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
+from .render.week import render_week
+from .status import StatusReport, judge
 from .validate import validate_all
 
 
@@ -50,7 +53,9 @@ def load_tasks(root: Path, settings: Settings) -> tuple[list[Task], list[Diagnos
     return validate_all(read_documents(root, settings), settings.timezone)
 
 
-def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
+def render_files(
+    plan: Plan, views: tuple[TaskView, ...], week: Week | None = None
+) -> dict[str, str]:
     """The generated files by name; emitted SQL that does not parse back is a bug."""
     sql_parts = {"pg_cron.sql": migration_parts(plan), "pg_cron_rollback.sql": rollback_parts(plan)}
     for name, parts in sql_parts.items():
@@ -63,7 +68,7 @@ def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
         "oban_crontab.exs": render_crontab(plan),
-        "REPORT.md": render_report(plan, views),
+        "REPORT.md": render_report(plan, views, render_week(week) if week else ()),
     }
 
 
@@ -84,10 +89,11 @@ def compile_specs(root: Path) -> Compiled:
         return Compiled(settings, sort_diagnostics(diags), classified)
     placements, place_diags = place(classified, settings)
     plan, plan_diags = build_plan(placements, settings)
-    diags += place_diags + plan_diags
+    week, week_diags = week_view(placements, settings)  # warnings only (R701)
+    diags += place_diags + plan_diags + week_diags
     if plan is None or has_errors(diags):
         return Compiled(settings, sort_diagnostics(diags), classified)
-    files = render_files(plan, report_views(placements, settings))
+    files = render_files(plan, report_views(placements, settings), week)
     return Compiled(settings, sort_diagnostics(diags), classified, plan, files, placements)
 
 
@@ -368,3 +374,86 @@ def import_oban(
         crontab, settings, folder=shown, existing=_existing(folder), force=force
     )
     return _write_specs(diags, conversion, folder, shown, force)
+
+
+# --- status: what the executors recorded ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What `cronspec status` found. `report` is None when the specs do not compile (see
+    `compiled.diagnostics`) or the database could not be read (`error`)."""
+
+    compiled: Compiled
+    report: StatusReport | None = None
+    error: db.DbError | None = None
+
+
+def status(
+    root: Path,
+    dsn: str,
+    *,
+    runs: int = 10,
+    grace: timedelta = timedelta(minutes=5),
+    oban_prefix: str = "public",
+    oban_dsn: str | None = None,
+) -> StatusOutcome:
+    """Every job the project manages, on pg_cron (cronspec's bookkeeping, cron.job and
+    cron.job_run_details) and on Oban (`oban_jobs`, in the same database unless `oban_dsn`),
+    with its last `runs` runs, judged at the database's clock."""
+    compiled = compile_specs(root)
+    plan = compiled.plan
+    if plan is None or not compiled.ok:
+        return StatusOutcome(compiled)
+    tasks = sorted({job.task for job in plan.oban_jobs})
+    workers = sorted({job.worker.removeprefix("Elixir.") for job in plan.oban_jobs})
+    try:
+        with db.connect(dsn) as conn:
+            oban = None
+            if plan.oban_jobs:
+                oban_conn = db.connect(oban_dsn) if oban_dsn else conn
+                oban = (oban_conn, oban_prefix, tasks, workers)
+            try:
+                observed = db.read_status(conn, plan.project, runs, oban)
+            finally:
+                if oban is not None and oban[0] is not conn:
+                    oban[0].close()
+    except db.DbError as exc:
+        return StatusOutcome(compiled, error=exc)
+    if observed.pg_cron is None and plan.jobs:
+        return StatusOutcome(
+            compiled,
+            error=db.DbError(
+                f"pg_cron is not installed in database {observed.database}, and the specs "
+                f"have {len(plan.jobs)} pg_cron jobs",
+                hint="point --dsn at the database named by cron.database_name; Oban's tables "
+                "can be elsewhere (--oban-dsn)",
+            ),
+        )
+    notes = []
+    if plan.oban_jobs and observed.oban is None:
+        where = "the --oban-dsn database" if oban_dsn else f"database {observed.database}"
+        notes.append(
+            f"no {oban_prefix}.oban_jobs in {where}: Oban's tasks are not judged (--oban-prefix, "
+            "--oban-dsn)"
+        )
+    report = judge(
+        plan,
+        observed.pg_cron,
+        observed.oban,
+        now=observed.now,
+        grace=grace,
+        runs=runs,
+        role=observed.role,
+        notes=notes,
+    )
+    if any(j.executor == "oban" and "never ran" in j.flags for j in report.jobs):
+        report = replace(
+            report,
+            notes=(
+                *report.notes,
+                "Oban's Pruner deletes finished jobs (after 60 s by default): keep them longer "
+                "than the longest interval (`max_age`) for status to see their runs",
+            ),
+        )
+    return StatusOutcome(compiled, report)

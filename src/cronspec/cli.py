@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_PLAN_CHANGES, EXIT_PLAN_ERROR = 2, 3  # plan: 2 means changes, so its errors exit 3
+EXIT_STATUS_UNKNOWN = 3  # status: the database could not be read, so nothing was judged
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--role", help="--dsn: import this role's jobs (a superuser sees every role's)")
     p.add_argument("--out", metavar="DIR", help="write the specs here (default: the specs folder)")
     p.add_argument("--force", action="store_true", help="replace specs that exist")
+    _status_parser(sub)
     return parser
 
 
@@ -144,6 +146,20 @@ def _import(args: argparse.Namespace) -> int:
     then = f"; next: cronspec compile{then}" if outcome.written else ""
     sys.stderr.write(f"cronspec import: {summary}{then}\n")
     return EXIT_OK if outcome.complete else EXIT_FINDINGS
+
+
+def _status_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "status",
+        help="last runs, durations and flags of every managed job on pg_cron and Oban "
+        "(exit 0 healthy, 1 failing or late, 3 database not readable)",
+    )
+    p.add_argument("--dsn", default=os.environ.get("CRONSPEC_DSN", ""), help="as for plan")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument("--runs", default="10", help="runs read per job (default 10)")
+    p.add_argument("--grace", default="5m", help="late after: 90s, 5m, 2h (default 5m)")
+    p.add_argument("--oban-prefix", default="public", help="schema of oban_jobs (public)")
+    p.add_argument("--oban-dsn", help="the database of Oban's tables, when not --dsn's")
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
@@ -318,7 +334,8 @@ def _live_command(args: argparse.Namespace) -> int:
     from .api import live
 
     outcome = live(Path(args.root), args.command, args.dsn, adopt=getattr(args, "adopt", False))
-    _print_diagnostics(outcome.compiled.diagnostics, "text", sys.stderr)
+    # the specs' warnings are compile's to show (R701 on the example would repeat at every deploy)
+    _print_diagnostics([d for d in outcome.compiled.diagnostics if d.is_error], "text", sys.stderr)
     if not outcome.compiled.ok:
         return EXIT_FINDINGS
     if outcome.stale and outcome.command != "apply":
@@ -342,6 +359,40 @@ def _live_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .api import status
+    from .render.status import FORMATS
+    from .status import duration_argument, positive_argument
+
+    try:
+        runs, grace = positive_argument(args.runs), duration_argument(args.grace)
+    except ValueError as exc:
+        sys.stderr.write(f"cronspec: error: {exc}\n")
+        return EXIT_ERROR
+    outcome = status(
+        Path(args.root),
+        args.dsn,
+        runs=runs,
+        grace=grace,
+        oban_prefix=args.oban_prefix,
+        oban_dsn=args.oban_dsn,
+    )
+    # the specs' warnings are for compile; a monitor prints what keeps it from judging
+    errors = [d for d in outcome.compiled.diagnostics if d.is_error]
+    _print_diagnostics(errors, "text", sys.stderr)
+    if not outcome.compiled.ok:
+        return EXIT_FINDINGS
+    if outcome.error is not None:
+        first, *more = outcome.error.lines()
+        sys.stderr.write(f"cronspec: error: {first}\n")
+        for line in more:
+            sys.stderr.write(f"cronspec: {line}\n")
+        return EXIT_STATUS_UNKNOWN
+    assert outcome.report is not None
+    sys.stdout.write(FORMATS[args.format](outcome.report))
+    return EXIT_FINDINGS if outcome.report.alerts else EXIT_OK
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The subcommand named in argv, skipping the global options (for plan's usage errors)."""
     words = iter(argv)
@@ -362,6 +413,7 @@ COMMANDS = {
     "apply": _live,
     "drift": _live,
     "import": _import,
+    "status": _status,
 }
 
 

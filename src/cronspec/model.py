@@ -109,6 +109,7 @@ class ReportSettings:
 
     next_runs: int
     from_: str  # the fixed local instant REPORT.md counts next runs from
+    max_starts_per_minute: int = 3  # more jobs starting in one minute get warning R701
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ project = "my-app"
 # How many next runs REPORT.md lists per schedule, counted from a fixed instant.
 # next_runs = 5
 # from = "2026-01-01T00:00:00"
+# The week chart warns (R701) where more jobs than this start in the same minute.
+# max_starts_per_minute = 3
 """
 
 SQL_EXAMPLE = (

@@ -210,6 +210,11 @@ class ReportSettings(BaseModel):
         description="The fixed local instant REPORT.md counts next runs from (output must not "
         "depend on the clock).",
     )
+    max_starts_per_minute: Annotated[int, Field(ge=1, le=10000)] = Field(
+        default=3,
+        description="REPORT.md's week chart, and a warning (R701), flag the minutes where more "
+        "jobs than this start at once.",
+    )
 
 
 class ProjectConfig(BaseModel):

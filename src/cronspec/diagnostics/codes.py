@@ -43,6 +43,7 @@ STAGES = {
     "Q": "SQL bodies",
     "X": "the choice of executor",
     "T": "cronspec.toml",
+    "R": "the week's schedule (REPORT.md)",
 }
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -156,6 +157,10 @@ _TABLE = (
     Code("T602", E, "invalid setting", '`version = "1.3"`',
          "Use a setting and value the message allows; `cronspec init` writes every one.",
          ("config-settings-bad",)),
+    Code("R701", W, "more jobs start in one minute than `[report] max_starts_per_minute`",
+         "four tasks at `0 3 * * *` (the default allows 3)",
+         "Spread the schedules (`5 3 * * *`, `10 3 * * *`), or raise the setting if the load is "
+         "fine.", ("week-crowded-warn",)),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
