@@ -165,6 +165,7 @@ def main() -> None:
     print(f"{len(work)} bodies, {chars:,} characters, {len(set(work))} distinct\n")
 
     from cronspec.classify import pgsql, sqlcheck
+    from cronspec.classify.pgsql import native
 
     rows: list[tuple[str, str, Callable[[str], object] | None]] = [
         ("sqlglot", "cronspec.sqlcheck.analyze", sqlcheck.analyze),
@@ -177,7 +178,7 @@ def main() -> None:
         (
             "postgast",
             "its library's JSON tree (as cronspec.pgsql reads it) + walk",
-            lambda b: walk_dicts(pgsql._parse_json(b.encode())),
+            lambda b: walk_dicts(native._parse_json(b.encode())),
         )
     )
     rows.append(("postgast", "scan (tokens)", postgast.scan))

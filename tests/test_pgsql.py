@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cronspec.classify import pgsql
-from cronspec.classify.pgsql import Analysis, analyze
+from cronspec.classify.pgsql import Analysis, analyze, native
 
 
 def only(body: str) -> Analysis:
@@ -548,7 +548,7 @@ def test_a_huge_body_is_refused_as_too_large() -> None:
 )
 def test_the_deep_fallback_builds_the_same_tree(body: str) -> None:
     # the protobuf tree, as used past json.loads' depth, is the JSON tree of the usual path
-    assert pgsql._as_json(postgast.parse(body)) == pgsql._parse_json(body.encode())
+    assert native._as_json(postgast.parse(body)) == native._parse_json(body.encode())
 
 
 SQLISH = string.ascii_letters + string.digits + " \n\t'\"$;()[],.:+-*/\\=<>!|&^%@#_" + "éß"
