@@ -68,6 +68,8 @@ class Task:
     day_match: DayMatch | None
     database: str | None
     spans: tuple[tuple[str, Span], ...]  # each top-level key's position, for diagnostics
+    # what the SQL body reaches outside the database on purpose (`reaches:`), sorted
+    reaches: tuple[str, ...] = ()
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""

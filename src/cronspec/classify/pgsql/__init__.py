@@ -22,6 +22,7 @@ Modules: `model` (the values), `native` (libpg_query: tokens, tree, offsets, fin
 from __future__ import annotations
 
 from .analysis import analyze
+from .catalog import CAPABILITIES
 from .model import (
     GRAMMAR,
     Analysis,
@@ -37,6 +38,7 @@ from .model import (
 from .native import MAX_TOKENS
 
 __all__ = [
+    "CAPABILITIES",
     "GRAMMAR",
     "MAX_TOKENS",
     "Analysis",

@@ -8,8 +8,19 @@ from typing import Any
 from .model import Placement
 from .tree import _option, _truthy
 
-_FILES_READ = "reads the server's file system"
-OUTSIDE_FUNCTIONS: dict[str, str] = {
+# What a spec names in `reaches:` to accept, on purpose, a body that reaches outside the
+# database (classify reads it; spec.py lists the same names).
+CAPABILITIES: dict[str, str] = {
+    "server_files": "reads or writes files on the database server",
+    "server_programs": "runs programs on the database server",
+    "http": "makes HTTP requests from the database session and waits for them",
+    "other_databases": "connects to other database servers (dblink, foreign data, replication)",
+    "server_config": "changes the server's configuration or loads its libraries",
+}
+
+_FILES_READ = ("reads the server's file system", "server_files")
+# name -> (what it does, the capability that accepts it)
+OUTSIDE_FUNCTIONS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(
         (
             "pg_read_file",
@@ -23,15 +34,21 @@ OUTSIDE_FUNCTIONS: dict[str, str] = {
     ),
     **dict.fromkeys(
         ("pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_file_sync"),
-        "writes the server's file system",
+        ("writes the server's file system", "server_files"),
     ),
-    **dict.fromkeys(("lo_import", "lo_export"), "moves large objects to or from server files"),
+    **dict.fromkeys(
+        ("lo_import", "lo_export"),
+        ("moves large objects to or from server files", "server_files"),
+    ),
     **dict.fromkeys(
         ("http", "http_get", "http_post", "http_put", "http_patch", "http_delete", "http_head"),
-        "makes HTTP requests (pgsql-http)",
+        ("makes HTTP requests (pgsql-http)", "http"),
     ),
 }
-_OUTSIDE_PREFIXES = {"pg_ls_": _FILES_READ, "dblink": "connects to another database server"}
+_OUTSIDE_PREFIXES = {
+    "pg_ls_": _FILES_READ,
+    "dblink": ("connects to another database server", "other_databases"),
+}
 # pg_net's functions live in schema net; its request functions queue and return at once.
 _PG_NET_WAITS = {"http_collect_response", "_http_collect_response", "_await_response"}
 # Functions that run SQL given as text: the analysis cannot see what that SQL does.
@@ -81,18 +98,22 @@ _NAMING_ONLY = {
     "AlterFunctionStmt",
     "AlterObjectDependsStmt",
 }
-_DEFINES_OUTSIDE = {
-    "CreateForeignTableStmt": "defines a foreign table: data outside this database",
-    "CreateForeignServerStmt": "defines a foreign server: another data source",
-    "AlterForeignServerStmt": "changes a foreign server: another data source",
-    "CreateUserMappingStmt": "defines a user mapping for a foreign server",
-    "ImportForeignSchemaStmt": "imports foreign tables: data outside this database",
-    "CreateFdwStmt": "defines a foreign-data wrapper",
-    "CreateSubscriptionStmt": "connects to another server (logical replication)",
-    "LoadStmt": "loads a shared library from the server's file system",
-    "CreateTableSpaceStmt": "creates a directory on the server's file system",
-    "AlterSystemStmt": "writes the server's configuration file, where settings such as "
-    "archive_command run programs",
+_OTHER = "other_databases"
+_DEFINES_OUTSIDE: dict[str, tuple[str, str]] = {
+    "CreateForeignTableStmt": ("defines a foreign table: data outside this database", _OTHER),
+    "CreateForeignServerStmt": ("defines a foreign server: another data source", _OTHER),
+    "AlterForeignServerStmt": ("changes a foreign server: another data source", _OTHER),
+    "CreateUserMappingStmt": ("defines a user mapping for a foreign server", _OTHER),
+    "ImportForeignSchemaStmt": ("imports foreign tables: data outside this database", _OTHER),
+    "CreateFdwStmt": ("defines a foreign-data wrapper", _OTHER),
+    "CreateSubscriptionStmt": ("connects to another server (logical replication)", _OTHER),
+    "LoadStmt": ("loads a shared library from the server's file system", "server_config"),
+    "CreateTableSpaceStmt": ("creates a directory on the server's file system", "server_files"),
+    "AlterSystemStmt": (
+        "writes the server's configuration file, where settings such as archive_command run "
+        "programs",
+        "server_config",
+    ),
 }
 
 

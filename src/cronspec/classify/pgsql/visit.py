@@ -152,11 +152,14 @@ def _variable_set(w: _Walk, d: dict[str, Any], at: _At) -> None:
 def _copy(w: _Walk, d: dict[str, Any], at: _At) -> None:
     if d.get("is_program"):
         message = "COPY ... PROGRAM runs a program on the database server"
-    elif d.get("filename") is None:
+        capability = "server_programs"
+    elif d.get("filename") is None:  # no capability accepts it: a pg_cron job has no client
         message = "COPY to or from the client needs a client; a pg_cron job has none"
+        capability = ""
     else:
         message = "COPY to or from a server file reaches the server's file system"
-    w.find("outside", message, at, at.span, "COPY")
+        capability = "server_files"
+    w.find("outside", message, at, at.span, "COPY", capability)
 
 
 def _drop(w: _Walk, d: dict[str, Any], at: _At) -> None:
@@ -168,9 +171,9 @@ def _drop(w: _Walk, d: dict[str, Any], at: _At) -> None:
         w.relations.append(Relation(schema, name, at.index, at.span, "drops", False, missing_ok))
 
 
-def _defines_outside(why: str) -> Callable[[_Walk, dict[str, Any], _At], None]:
+def _defines_outside(why: tuple[str, str]) -> Visitor:
     def visit(w: _Walk, d: dict[str, Any], at: _At) -> None:
-        w.find("outside", why, at, at.span, at.top)
+        w.find("outside", why[0], at, at.span, at.top, why[1])
 
     return visit
 

@@ -61,8 +61,17 @@ class _Walk:
         self.text, self.tokens = text, tokens
         self.starts = {t.start: i for i, t in enumerate(tokens)}
 
-    def find(self, kind: FindingKind, message: str, at: _At, span: Span, name: str = "") -> None:
-        self.findings.append(Finding(kind, message, at.index, span, name))
+    def find(
+        self,
+        kind: FindingKind,
+        message: str,
+        at: _At,
+        span: Span,
+        name: str = "",
+        capability: str = "",
+    ) -> None:
+        """Record a finding of the root body's statement `at`."""
+        self.findings.append(Finding(kind, message, at.index, span, name, capability))
 
     def walk(self, node: dict[str, Any], at: _At) -> None:
         """Every node of one statement, without recursion; CTE names are tracked by scope."""
@@ -122,20 +131,25 @@ class _Walk:
         outside = OUTSIDE_FUNCTIONS.get(low) or next(
             (why for prefix, why in _OUTSIDE_PREFIXES.items() if low.startswith(prefix)), None
         )
-        if (
-            schema is not None
-            and schema.lower() == "net"
-            and (low.startswith("http_") or low in _PG_NET_WAITS)
-        ):
-            what = (
-                "waits for a pg_net response"
-                if low in _PG_NET_WAITS
-                else "queues an HTTP request through pg_net: its background worker sends it "
-                "and writes the response to net._http_response"
+        net = schema is not None and schema.lower() == "net"
+        if net and low in _PG_NET_WAITS:
+            # pg_net sends a request only once the transaction that queued it commits: a job
+            # that waits in its own transaction waits for what it has not sent yet
+            message = (
+                f"{ref.qualified}() waits in the job's transaction for a pg_net response, "
+                "which pg_net fetches only after the transaction that queued the request commits"
             )
-            self.find("pg_net", f"{ref.qualified}() {what}", at, span, ref.qualified)
+            self.find("outside", message, at, span, ref.qualified, "http")
+        elif net and low.startswith("http_"):
+            message = (
+                f"{ref.qualified}() queues an HTTP request: pg_net's background worker sends "
+                "it asynchronously and writes the response to net._http_response"
+            )
+            self.find("pg_net", message, at, span, ref.qualified)
         elif outside is not None:
-            self.find("outside", f"{ref.qualified}() {outside}", at, span, ref.qualified)
+            what, capability = outside
+            message = f"{ref.qualified}() {what}"
+            self.find("outside", message, at, span, ref.qualified, capability)
         elif low in _RUNS_TEXT or (low in _CRON_TEXT and schema in (None, "cron")):
             message = f"{ref.qualified}() runs SQL given as text, which cronspec cannot check"
             self.find("opaque", message, at, span, ref.qualified)
