@@ -394,3 +394,23 @@ def test_a_body_fingerprinted_otherwise_is_unchanged(db: str, example: Path) -> 
     with live_db.connect(db) as conn:
         live_db.run_migration(conn, sql, plan=False)
     assert snapshot(db, catalog=False) == again  # nothing written the second time
+
+
+def test_a_hand_made_procedure_is_adopted_with_the_setting_fixed(db: str, project: Project) -> None:
+    body = "UPDATE counters SET n = n + 1;\n"
+    execute(
+        db,
+        "CREATE TABLE counters (n int); CREATE SCHEMA cronspec; "
+        f"CREATE PROCEDURE cronspec.bump() LANGUAGE sql AS $b${body}$b$",
+    )
+    root = project_of(project, {"bump": spec("bump", body, "'@daily'")}, "1.4")
+    actions = plan_actions(db, migration(root), adopt=True)
+    (adopted,) = [a for a in actions if a[1] == "procedure"]
+    assert adopted[:3] == ("adopt", "procedure", "cronspec.bump")
+    assert adopted[5] == ("re-created with SET standard_conforming_strings = on",)
+    with live_db.connect(db) as conn:
+        live_db.run_migration(conn, migration(root), plan=False, adopt=True)
+    assert rows(db, "SELECT proconfig, prosrc FROM pg_proc WHERE proname = 'bump'") == [
+        (["standard_conforming_strings=on"], body)
+    ]
+    assert {a[0] for a in plan_actions(db, migration(root)) if a[1] == "procedure"} == {"unchanged"}
