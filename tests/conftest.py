@@ -103,6 +103,7 @@ def pg_server(request: pytest.FixtureRequest) -> Server:
 RESET_SQL = """
 SELECT cron.unschedule(jobid) FROM cron.job;
 DELETE FROM cron.job_run_details;
+DROP EXTENSION IF EXISTS pg_net CASCADE;  -- its schema net is its own: DROP SCHEMA cannot
 DO $$
 DECLARE r record;
 BEGIN

@@ -172,12 +172,12 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "sql parse error maps into the block scalar",
         "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n  SELECT 1;\n"
         "  UPDATE t SET a = (1;\n",
-        "specs/x.yaml:7:21: error[Q401]: SQL does not parse: Expecting )",
+        'specs/x.yaml:7:22: error[Q401]: SQL does not parse: syntax error at or near ";"',
     ),
     (
         "transaction control",
         "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n  SELECT 1;\n  COMMIT;\n",
-        "specs/x.yaml:7:3: error[Q403]: transaction control (`COMMIT`) is not allowed: each job "
+        "specs/x.yaml:7:3: error[Q403]: transaction control (COMMIT) is not allowed: each job "
         "runs in its own transaction",
     ),
     (
@@ -205,7 +205,8 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n"
         "  COPY t TO PROGRAM 'gzip > /tmp/t.gz';\n",
         "specs/x.yaml:3:1: error[X503]: this task runs on Oban, which needs `worker:` naming the "
-        "Oban worker that runs it",
+        "Oban worker that runs it; or, to run its SQL on pg_cron on purpose, add "
+        "`reaches: [server_programs]`",
     ),
     (
         "day rule must be stated",
@@ -394,8 +395,8 @@ def test_bad_config_points_at_its_line(
             "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\n"
             "sql: |\n  UPDATE t SET a = (1;\n",
             "Q401",
-            (6, 21),
             (6, 22),
+            (6, 23),
         ),
     ],
     ids=["key", "value", "schedule", "unquoted-cron", "statement", "sql-token"],

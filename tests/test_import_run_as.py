@@ -1,4 +1,4 @@
-"""`run_as`: how a pg_cron job runs a task's body, decided in one place (classify/jobform.py).
+"""`run_as`: how a pg_cron job runs a task's body, decided in one place (classify/run.py).
 
 `procedure` wraps it (PostgreSQL checks the body when the migration creates it), `command`
 makes the body the job's command as written (pg_cron runs it as one transaction; nothing checks
@@ -62,33 +62,37 @@ def test_each_form_says_why() -> None:
         run_as: classified(dataclasses.replace(task(sql=TWO), run_as=run_as)).reasons
         for run_as in ("auto", "procedure", "command")
     }
-    assert not any("run_as" in r for r in reasons["auto"])
+    assert not any("run_as:" in r for r in reasons["auto"])
     assert any(
         r.startswith("run_as: procedure: the job calls a procedure") for r in reasons["procedure"]
     )
     (command,) = [r for r in reasons["command"] if r.startswith("run_as: command")]
     assert "one transaction" in command
-    assert "PostgreSQL checks the body only when the job runs" in command
+    assert "PostgreSQL checks the body itself only when the job runs" in command
 
 
 @pytest.mark.parametrize(
     ("body", "database", "words"),
-    [(VACUUM, None, "VACUUM cannot run inside a procedure"), (TWO, "analytics", "`analytics`")],
+    [
+        (VACUUM, None, ("Q404", "VACUUM cannot run inside a procedure")),
+        (TWO, "analytics", ("X504", "`analytics`")),
+    ],
 )
 def test_a_procedure_that_cannot_be_is_an_error(
-    body: str, database: str | None, words: str
+    body: str, database: str | None, words: tuple[str, str]
 ) -> None:
     t = dataclasses.replace(task(sql=body, database=database), run_as="procedure")
     result, diags = classify(t)
     assert result is None
     (diag,) = diags
-    assert isinstance(diag, Diagnostic) and diag.code == "Q408" and words in diag.message
+    code, text = words
+    assert isinstance(diag, Diagnostic) and diag.code == code and text in diag.message
 
 
 def test_run_as_on_oban_is_an_error() -> None:
     t = dataclasses.replace(task(executor="oban", worker="My.Worker"), run_as="command")
     result, diags = classify(t)
-    assert result is None and [d.code for d in diags] == ["X502", "X505"]
+    assert result is None and [d.code for d in diags] == ["X502", "X506"]
 
 
 # --- on the real servers -------------------------------------------------------------------------
@@ -107,15 +111,12 @@ def test_a_command_is_the_job_as_written_and_no_procedure(pg_db: str, tmp_path: 
         "two": spec("two", TWO, extra="run_as: command\n"),
         "vacuum": spec("vacuum", VACUUM, extra="run_as: command\n"),
         "wrapped": spec("wrapped", TWO, extra="run_as: procedure\n"),
-        # nothing checks a command before the job runs: a missing table is no error at apply
-        "later": spec("later", "DELETE FROM not_there_yet;\n", extra="run_as: command\n"),
     }
     root = write_project(tmp_path, specs)
     apply_actions(pg_db, compiled(root).files["pg_cron.sql"])
     live = jobs(pg_db)
     assert live["two"][1] == TWO.strip()
     assert live["vacuum"][1] == VACUUM.strip()
-    assert live["later"][1] == "DELETE FROM not_there_yet;"
     assert live["wrapped"][1] == 'CALL "cronspec"."wrapped"()'
     assert set(procedures(pg_db)) == {"wrapped"}
 

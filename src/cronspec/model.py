@@ -71,7 +71,9 @@ class Task:
     day_match: DayMatch | None
     database: str | None
     spans: tuple[tuple[str, Span], ...]  # each top-level key's position, for diagnostics
-    run_as: RunAs = "auto"  # how a pg_cron job runs `sql` (classify/jobform.py resolves it)
+    run_as: RunAs = "auto"  # how a pg_cron job runs `sql` (classify/run.py resolves it)
+    # what the SQL body reaches outside the database on purpose (`reaches:`), sorted
+    reaches: tuple[str, ...] = ()
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""

@@ -33,6 +33,10 @@ NEED_WHY: dict[str, str] = {
     "app_validation": "relies on the application's validation rules",
 }
 
+# What reaches outside the database from SQL, accepted on purpose by `reaches:` (the same names
+# as classify/pgsql's CAPABILITIES; a test holds the two together).
+Reach = Literal["server_files", "server_programs", "http", "other_databases", "server_config"]
+
 TaskName = Annotated[
     str,
     StringConstraints(pattern=NAME_PATTERN, min_length=1, max_length=MAX_NAME),
@@ -100,6 +104,17 @@ class TaskSpec(BaseModel):
         "makes the task app-bound.",
         examples=[["ml", "file_io"]],
     )
+    reaches: list[Reach] = Field(
+        default_factory=list,
+        description="kind sql: what the body reaches outside the database on purpose, so that "
+        "the task may still run on pg_cron: `server_files` (pg_read_file, COPY to or from a "
+        "server file, lo_import/lo_export), `server_programs` (COPY ... PROGRAM), `http` "
+        "(pgsql-http's http_get and friends), `other_databases` (dblink, foreign data, "
+        "subscriptions), `server_config` (ALTER SYSTEM, LOAD). Without it, a body that does "
+        "any of these is app-bound. Each entry must be used by the body. pg_net's requests "
+        "(net.http_get, net.http_post, ...) need no entry: they are queued inside the database.",
+        examples=[["http"]],
+    )
     worker: Annotated[str, StringConstraints(pattern=WORKER_PATTERN, max_length=200)] | None = (
         Field(
             default=None,
@@ -158,7 +173,7 @@ class TaskSpec(BaseModel):
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(TaskSpec.model_fields)
-SQL_ONLY_FIELDS = ("sql", "run_as")
+SQL_ONLY_FIELDS = ("sql", "run_as", "reaches")
 APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
 
 

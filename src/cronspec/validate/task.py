@@ -106,6 +106,7 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         database=spec.database,
         spans=tuple((str(k[0]), span) for k, span in doc.source.keys.items() if len(k) == 1),
         run_as=spec.run_as,
+        reaches=tuple(sorted(spec.reaches)),
     )
     return task, diags
 
@@ -131,6 +132,8 @@ def _field_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
         diags.append(bad)
     if len(set(spec.needs)) != len(spec.needs):
         diags.append(error("S204", "`needs` lists a capability twice", span(("needs",))))
+    if len(set(spec.reaches)) != len(spec.reaches):
+        diags.append(error("S204", "`reaches` lists a capability twice", span(("reaches",))))
     if spec.args is not None:
         diags.extend(_check_args(doc, spec.args, ("args",)))
     return diags
