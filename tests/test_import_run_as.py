@@ -64,7 +64,8 @@ def test_each_form_says_why() -> None:
     }
     assert not any("run_as:" in r for r in reasons["auto"])
     assert any(
-        r.startswith("run_as: procedure: the job calls a procedure") for r in reasons["procedure"]
+        r.startswith("run_as: procedure: wrapped in a LANGUAGE sql procedure")
+        for r in reasons["procedure"]
     )
     (command,) = [r for r in reasons["command"] if r.startswith("run_as: command")]
     assert "one transaction" in command
