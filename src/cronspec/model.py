@@ -41,11 +41,102 @@ class JsonObject:
 
 
 @dataclass(frozen=True)
+class ObanUnique:
+    """Oban's `unique` option as a spec gives it: the options it names, in Oban's terms."""
+
+    period: int | Literal["infinity"] | None = None
+    fields: tuple[str, ...] | None = None
+    keys: tuple[str, ...] | None = None
+    states: tuple[str, ...] | None = None
+    timestamp: str | None = None
+
+    def options(self) -> tuple[tuple[str, int | str | tuple[str, ...]], ...]:
+        """The options it sets, in a fixed order (Oban's defaults fill in the rest)."""
+        named = (
+            ("period", self.period),
+            ("fields", self.fields),
+            ("keys", self.keys),
+            ("states", self.states),
+            ("timestamp", self.timestamp),
+        )
+        return tuple((key, value) for key, value in named if value is not None)
+
+
+@dataclass(frozen=True)
 class TaskSchedule:
     """One schedule of a task and where its text is in the spec."""
 
     schedule: Schedule
     span: Span
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A spec's interval (`timeout`, `retry.backoff`) as written, and exactly in milliseconds."""
+
+    text: str
+    ms: int
+
+    @property
+    def setting(self) -> str:
+        """The value as a time setting takes it (statement_timeout reads `10min`, not `10
+        minutes`): the largest unit that says it exactly."""
+        for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000)):
+            if self.ms % size == 0:
+                return f"{self.ms // size}{unit}"
+        return f"{self.ms}ms"
+
+    @property
+    def seconds(self) -> str:
+        """The value in seconds as a numeric literal (pg_sleep's argument): `30`, `0.25`."""
+        whole, part = divmod(self.ms, 1000)
+        return str(whole) if not part else f"{whole}.{part:03d}".rstrip("0")
+
+
+@dataclass(frozen=True)
+class Retry:
+    """`retry:`: how many tries a run makes in all, and the wait before each new one."""
+
+    attempts: int
+    backoff: Interval | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A task's run-time policies (`overlap`, `timeout`, `retry`, `settings`); the default is
+    none: pg_cron's and Oban's own behaviour. classify/policy.py says where each can apply."""
+
+    overlap: Literal["queue", "skip"] | None = None  # None: unstated (queue)
+    timeout: Interval | None = None
+    retry: Retry | None = None
+    settings: tuple[tuple[str, str], ...] = ()  # (name, value), sorted by name
+    # where each is written: "timeout", "retry.backoff", "settings.jit", ...
+    spans: tuple[tuple[str, Span], ...] = ()
+
+    @property
+    def skip(self) -> bool:
+        """`overlap: skip`."""
+        return self.overlap == "skip"
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """The policy keys the spec writes, in the spec format's order."""
+        keys = (
+            ("overlap", self.overlap is not None),
+            ("timeout", self.timeout is not None),
+            ("retry", self.retry is not None),
+            ("settings", bool(self.settings)),
+        )
+        return tuple(key for key, present in keys if present)
+
+    @property
+    def wrapped(self) -> bool:
+        """Whether the job-facing procedure must be cronspec's plpgsql wrapper (skip, retry)."""
+        return self.skip or self.retry is not None
+
+    def span(self, key: str, default: Span) -> Span:
+        """Where `key` ("retry.backoff", "settings.jit") is written; `default` when not."""
+        return next((span for name, span in self.spans if name == key), default)
 
 
 @dataclass(frozen=True)
@@ -74,6 +165,7 @@ class Task:
     run_as: RunAs = "auto"  # how a pg_cron job runs `sql` (classify/run.py resolves it)
     # what the SQL body reaches outside the database on purpose (`reaches:`), sorted
     reaches: tuple[str, ...] = ()
+    policy: Policy = Policy()  # run-time policies: overlap, timeout, retry, settings
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""

@@ -18,6 +18,8 @@ IDENT_PATTERN = r"^[a-z_][a-z0-9_]*$"
 MAX_NAME = 63
 DATABASE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 INTERVAL_PATTERN = r"^[1-9][0-9]{0,4} (minute|hour|day|week|month)s?$"
+# a run-time setting's name as PostgreSQL spells it (lowercase; `ext.name` for a custom one)
+SETTING_PATTERN = r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$"
 
 
 # Capabilities only the application has; any of them makes a task app-bound.
@@ -41,6 +43,30 @@ TaskName = Annotated[
     str,
     StringConstraints(pattern=NAME_PATTERN, min_length=1, max_length=MAX_NAME),
 ]
+
+
+class RetrySpec(BaseModel):
+    """`retry:` of a task: how often a failing run is tried again, and how long it waits."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    attempts: Annotated[int, Field(ge=2, le=100)] = Field(
+        description="How many times a run tries the body in all (the first try included): "
+        "2 to 100. On pg_cron the tries are in the same run, and the last failure is the "
+        "run's failure in cron.job_run_details; on Oban it is the job's `max_attempts`.",
+        examples=[3],
+    )
+    backoff: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="pg_cron: how long to wait before each new try, a PostgreSQL interval "
+        "(`30 seconds`); without it the next try starts at once. Oban: not a crontab option "
+        "(the worker's `backoff/1` callback), so refused there.",
+        examples=["30 seconds"],
+    )
+
+
+# the name's pattern is checked in validate/policy.py, to say what a setting's name is
+SettingName = Annotated[str, StringConstraints(min_length=1, max_length=63)]
 
 
 class TaskSpec(BaseModel):
@@ -170,10 +196,43 @@ class TaskSpec(BaseModel):
         description="When both day-of-month and day-of-week are restricted: `any` fires when "
         "either matches (pg_cron's rule), `all` when both match (Oban's rule). Required then.",
     )
+    overlap: Literal["queue", "skip"] | None = Field(
+        default=None,
+        description="What a run does when another run of the same task is under way. `queue` "
+        "(the default) is pg_cron's own behaviour: a job's runs never overlap, a run due "
+        "meanwhile waits (a task's several schedules are several jobs, which may run at the "
+        "same time). `skip`: a run that finds another run of the task under way (any of its "
+        "jobs, or a manual CALL) returns at once, and the skip is recorded in "
+        "cronspec.skipped_run (`cronspec status` counts them); on Oban the crontab entry gets "
+        "`unique`, so no new job is inserted while one is still waiting or executing.",
+        examples=["skip"],
+    )
+    timeout: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="pg_cron: the longest a run may take, a PostgreSQL interval (`10 minutes`), "
+        "set as statement_timeout in the job's command before its CALL; retries and their "
+        "backoff count against it. Oban: the worker's `timeout/1` callback, so refused there.",
+        examples=["10 minutes"],
+    )
+    retry: RetrySpec | None = Field(
+        default=None,
+        description='Try a failing run again: `{attempts: 3, backoff: "30 seconds"}`.',
+        examples=[{"attempts": 3, "backoff": "30 seconds"}],
+    )
+    settings: dict[SettingName, Annotated[str, StringConstraints(max_length=1000)]] | None = Field(
+        default=None,
+        description="pg_cron: PostgreSQL settings the body runs with, SET clauses on its "
+        'procedure (`{jit: "off", work_mem: "256MB"}`); the server checks names and values '
+        "when the migration creates it. Values are strings. Oban: refused (set them in the "
+        "worker's own transaction).",
+        examples=[{"jit": "off", "work_mem": "256MB"}],
+        json_schema_extra={"propertyNames": {"pattern": SETTING_PATTERN}},
+    )
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(TaskSpec.model_fields)
 SQL_ONLY_FIELDS = ("sql", "run_as", "reaches")
+POLICY_FIELDS = ("overlap", "timeout", "retry", "settings")  # run-time policies (classify/policy)
 APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
 
 

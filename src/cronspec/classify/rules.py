@@ -12,6 +12,8 @@ Rules, in order:
   on an app-bound task is an error; `executor: oban` on a SQL-eligible task is a warning.
 - On pg_cron, `run.py` decides whether the body is wrapped in a procedure or is the job's own
   command (VACUUM, a lone CALL, ...), and what the migration checks in the live database.
+- `policy.py` says where the task's run-time policies (overlap, timeout, retry, settings) can
+  apply on its executor, and refuses the rest.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..schedule import Startup
 from ..spec import NEED_WHY
 from .body import Body, LiveCheck, finding_reason, reaches_hint, read_body, statements_reason
 from .pgsql import CAPABILITIES, Analysis
+from .policy import policy_problems
 from .run import RunAs, run_as
 
 
@@ -165,6 +168,9 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
                 + (" exists" if len(relations) == 1 else " exist")
                 + " (to_regclass, in the job's database and search_path)",
             )
+    policy_diags = policy_problems(task, executor, run, body)
+    if policy_diags:
+        return None, [*diags, *policy_diags]
     analysis = body.analysis if body is not None else None
     return Classified(task, eligible, executor, tuple(reasons), analysis, run), diags
 

@@ -44,6 +44,7 @@ STAGES = {
     "X": "the choice of executor",
     "T": "cronspec.toml",
     "R": "the week's schedule (REPORT.md)",
+    "P": "run-time policies",
 }
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -189,6 +190,29 @@ _TABLE = (
          "four tasks at `0 3 * * *` (the default allows 3)",
          "Spread the schedules (`5 3 * * *`, `10 3 * * *`), or raise the setting if the load is "
          "fine.", ("week-crowded-warn",)),
+    Code("P801", E, "an interval cronspec cannot read, out of range, or a backoff not shorter "
+         "than the timeout", "`timeout: 10 minuts`, `timeout: 30 days`",
+         "Write whole numbers with units up to days, as PostgreSQL reads an interval: "
+         "`10 minutes`, `90 seconds`, `1 hour 30 minutes`.", ("policy-values-bad",)),
+    Code("P802", E, "a setting a procedure cannot carry", "`settings: {statement_timeout: 1min}`",
+         "Use `timeout:` for statement_timeout; cronspec fixes standard_conforming_strings on; "
+         "schema-qualify the body's names instead of setting search_path.",
+         ("policy-values-bad",)),
+    Code("P803", E, "a policy on a pg_cron task whose body is the job's own command",
+         "`overlap: skip` on `VACUUM t`, on a lone `CALL p()`, with `run_as: command` or "
+         "`database:`",
+         "Keep policies to tasks whose body cronspec wraps in a procedure; a lone CALL of a "
+         "procedure that does not COMMIT can be wrapped with `run_as: procedure`.",
+         ("policy-pg-cron-bad",)),
+    Code("P804", E, "a policy Oban cannot take from a crontab entry",
+         "`timeout:`, `retry.backoff`, `settings` or `overlap: queue` on an Oban task",
+         "Write it in the worker module (the message says how: `timeout/1`, `backoff/1`, SET "
+         "LOCAL in the worker's transaction, a queue with limit 1) and remove it from the spec.",
+         ("policy-oban-bad",)),
+    Code("P805", E, "`retry` and `max_attempts` on one task", "`retry: {attempts: 3}` with "
+         "`max_attempts: 5`",
+         "Keep `retry.attempts`: on Oban it becomes the job's `max_attempts`.",
+         ("policy-oban-bad",)),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}

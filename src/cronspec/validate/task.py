@@ -19,6 +19,7 @@ from ..diagnostics import Diagnostic, Origin, Span, error
 from ..load.source import Document, Path, text_origin
 from ..model import JsonObject, Task
 from ..spec import APP_ONLY_FIELDS, SQL_ONLY_FIELDS, TaskSpec
+from .policy import task_policy
 from .schedules import task_schedules
 from .schema import schema_diagnostics
 
@@ -80,6 +81,8 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         )
     schedules, schedule_diags = task_schedules(doc, spec)
     diags.extend(schedule_diags)
+    policy, policy_diags = task_policy(doc, spec)
+    diags.extend(policy_diags)
     if any(d.is_error for d in diags):
         return None, diags
     # white space around the body removed, one final newline; inside it nothing changes (a
@@ -107,6 +110,7 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         spans=tuple((str(k[0]), span) for k, span in doc.source.keys.items() if len(k) == 1),
         run_as=spec.run_as,
         reaches=tuple(sorted(spec.reaches)),
+        policy=policy,
     )
     return task, diags
 
@@ -136,6 +140,9 @@ def _field_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
         diags.append(error("S204", "`reaches` lists a capability twice", span(("reaches",))))
     if spec.args is not None:
         diags.extend(_check_args(doc, spec.args, ("args",)))
+    for name, value in (spec.settings or {}).items():
+        if bad := _check_text(doc, ("settings", name), value, f"`settings.{name}`"):
+            diags.append(bad)
     return diags
 
 
