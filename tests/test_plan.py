@@ -147,4 +147,5 @@ def test_the_plan_holds_the_desired_state_only() -> None:
         "oban_jobs",
         "oban_disabled",
         "checks",
+        "wrappers",
     }

@@ -144,8 +144,10 @@ def explain(
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
     placements = [p for p in compiled.placements if task_name in (None, p.classified.task.name)]
+    tasks_by_name = {p.classified.task.name: p.classified.task for p in placements}
     tasks = []
-    for view in task_views(placements, start_in, count):
+    schema = compiled.config.pg_cron.schema if compiled.config else "cronspec"
+    for view in task_views(placements, start_in, count, schema):
         schedules = [
             {
                 "schedule": s.text,
@@ -168,9 +170,26 @@ def explain(
                 "timezone": view.timezone,
                 "reasons": list(view.reasons),
                 "schedules": schedules,
+                "policy": _policy(tasks_by_name[view.name]),
+                "policies": list(view.policies),
             }
         )
     return tasks, compiled
+
+
+def _policy(task: Task) -> dict[str, Any]:
+    """A task's run-time policies as the spec gives them, defaults filled in (explain)."""
+    p = task.policy
+    retry = None
+    if p.retry is not None:
+        backoff = p.retry.backoff.text if p.retry.backoff else None
+        retry = {"attempts": p.retry.attempts, "backoff": backoff}
+    return {
+        "overlap": p.overlap or "queue",
+        "timeout": p.timeout.text if p.timeout else None,
+        "retry": retry,
+        "settings": dict(p.settings),
+    }
 
 
 # --- plan / apply / drift: the live database -----------------------------------------------

@@ -231,6 +231,8 @@ def _explain(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{task['name']}: {task['classification']} -> {task['executor']}{state}\n")
         for reason in task["reasons"]:
             sys.stdout.write(f"  because {reason}\n")
+        for line in task["policies"]:
+            sys.stdout.write(f"  policy: {line}\n")
         for s in task["schedules"]:
             emitted = f" [{s['emitted']}]" if s["emitted"] and s["emitted"] != s["schedule"] else ""
             sys.stdout.write(f"  {s['schedule']}{emitted}: {s['words']}\n")

@@ -38,7 +38,7 @@ ELIXIR_DIR = ROOT / "tests" / "elixir"
 SERVER = ELIXIR_DIR / "server.exs"
 PARSE_2_23 = ELIXIR_DIR / "parse_expressions.exs"
 ANSWER_TIMEOUT = 120.0  # seconds for one answer (a start is ~2 s; a boot well under 1 s)
-OPT_KEYS = {"args", "queue", "priority", "max_attempts"}
+OPT_KEYS = {"args", "queue", "priority", "max_attempts", "unique"}
 OBAN_DB = "cronspec_oban"
 # What Oban 2.18 puts in a job where the entry says nothing (Oban.Job's schema, oban_jobs)
 DEFAULT_QUEUE, DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY = "default", 20, 0

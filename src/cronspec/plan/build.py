@@ -12,13 +12,16 @@ from ..model import Settings
 from .model import (
     HISTORY_JOB,
     HISTORY_SCHEDULE,
+    SKIP_UNIQUE,
     ObanJob,
     ObanOption,
     PgCheck,
     PgJob,
     PgProcedure,
+    PgWrapper,
     Plan,
     StartupCall,
+    body_procedure,
     oban_zone,
     procedure_command,
 )
@@ -35,9 +38,10 @@ def build_plan(
     startup: list[StartupCall] = []
     oban: list[ObanJob] = []
     checks: list[PgCheck] = []
+    wrappers: list[PgWrapper] = []
     for p in placements:
         if p.classified.executor == "pg_cron":
-            _pg_cron_part(p, settings.pg_cron.schema, settings.timezone, jobs, procedures, startup)
+            _pg_cron_part(p, settings, jobs, procedures, startup, wrappers)
             checks += _pg_checks(p.classified)
         else:
             oban.extend(_oban_jobs(p))
@@ -62,29 +66,33 @@ def build_plan(
         oban_jobs=tuple(oban),
         oban_disabled=tuple(disabled),
         checks=tuple(checks),
+        wrappers=tuple(sorted(wrappers, key=lambda w: w.name)),
     )
     return plan, []
 
 
 def _pg_cron_part(
     p: Placement,
-    schema: str,
-    project_zone: str,
+    settings: Settings,
     jobs: list[PgJob],
     procedures: list[PgProcedure],
     startup: list[StartupCall],
+    wrappers: list[PgWrapper],
 ) -> None:
     task = p.classified.task
-    command, procedure = _pg_command(p.classified, schema)
+    command, procedure, wrapper = _pg_command(p.classified, settings)
     if procedure is not None:
         procedures.append(procedure)
+    if wrapper is not None:
+        wrappers.append(wrapper)
     # cronspec refuses any schedule pg_cron would read otherwise, so the spec's own text means
     # the same to pg_cron, unless the schedule was moved to another zone (1.4 runs in GMT)
-    same_zone = sched.same_zone(task.timezone, p.target.zone(project_zone))
+    same_zone = sched.same_zone(task.timezone, p.target.zone(settings.timezone))
     for s in p.schedules:
         if s.emitted is None:
-            if task.enabled:
-                startup.append(StartupCall(command, task.name, task.path))
+            if task.enabled:  # inside the migration's transaction: no timeout of its own
+                call = procedure_command(settings.pg_cron.schema, task.name)
+                startup.append(StartupCall(call if procedure else command, task.name, task.path))
             continue
         assert s.job is not None
         text = s.source.schedule.text.strip()
@@ -103,26 +111,50 @@ def _pg_cron_part(
         )
 
 
-def _pg_command(c: Classified, schema: str) -> tuple[str, PgProcedure | None]:
-    """The job command of a pg_cron task, and the procedure it calls, if any: classify's `run`
-    decides which (run.py), and why."""
+def _pg_command(
+    c: Classified, settings: Settings
+) -> tuple[str, PgProcedure | None, PgWrapper | None]:
+    """The job command of a pg_cron task, the procedure of its body, if any, and the wrapper the
+    jobs call instead when a policy needs one: classify's `run` decides whether there is a
+    procedure (run.py), and classify/policy.py that the policies can apply."""
     task = c.task
+    schema = settings.pg_cron.schema
     assert task.sql is not None and c.analysis is not None and c.run is not None
     if c.run.mode == "command":
-        return c.run.command, None
+        return c.run.command, None, None
+    policy = task.policy
+    wrapper = None
+    name = task.name
+    if policy.wrapped:
+        name = body_procedure(task.name)
+        retry = policy.retry
+        attempts, backoff = (retry.attempts, retry.backoff) if retry is not None else (1, None)
+        wrapper = PgWrapper(
+            schema, task.name, name, settings.project, task.name, task.path, policy.skip,
+            attempts, backoff,
+        )  # fmt: skip
     procedure = PgProcedure(
-        schema, task.name, task.sql, c.analysis.fingerprint, task.name, task.path
+        schema, name, task.sql, c.analysis.fingerprint, task.name, task.path, policy.settings
     )
-    return procedure_command(schema, task.name), procedure
+    return procedure_command(schema, task.name, policy.timeout), procedure, wrapper
 
 
 def _pg_checks(c: Classified) -> list[PgCheck]:
     """What the migration checks for a task before it changes anything (placements are sorted
-    by task, so the checks are too)."""
+    by task, so the checks are too): a timeout needs pg_cron's default mode, where the job's
+    command is a top-level statement (under cron.use_background_workers it has no effect)."""
     task = c.task
-    return [
+    checks = [
         PgCheck(task.name, task.path, k.kind, k.schema, k.name, k.line, k.about) for k in c.checks
     ]
+    timeout = task.policy.timeout
+    if timeout is not None and not c.command:
+        line = task.policy.span("timeout", task.span("timeout")).line
+        about = f"timeout: {timeout.text}"
+        checks.append(
+            PgCheck(task.name, task.path, "timeout", "cron", "use_background_workers", line, about)
+        )
+    return checks
 
 
 def _oban_jobs(p: Placement) -> list[ObanJob]:
@@ -133,15 +165,23 @@ def _oban_jobs(p: Placement) -> list[ObanJob]:
     options: list[ObanOption] = []
     if task.args is not None and task.args.data():
         options.append(("args", task.args))
+    # retry.attempts is the job's max_attempts (classify/policy.py refuses both)
+    attempts = task.policy.retry.attempts if task.policy.retry else task.max_attempts
     for key, value in (
         ("queue", task.queue),
         ("priority", task.priority),
-        ("max_attempts", task.max_attempts),
+        ("max_attempts", attempts),
     ):
         if value is not None:
             options.append((key, value))
-    expressions = [s.emitted.text if s.emitted else None for s in p.schedules]
-    return [ObanJob(expr, task.worker, tuple(options), task.name) for expr in expressions]
+    # overlap: skip is the crontab entry's unique (a @startup job is enqueued once at boot)
+    cron = [*options, ("unique", SKIP_UNIQUE)] if task.policy.skip else options
+    return [
+        ObanJob(s.emitted.text, task.worker, tuple(cron), task.name)
+        if s.emitted
+        else ObanJob(None, task.worker, tuple(options), task.name)
+        for s in p.schedules
+    ]
 
 
 def _history_job(keep: str) -> PgJob:

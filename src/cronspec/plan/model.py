@@ -7,14 +7,21 @@ Renderers turn a `Plan` into files; `db.py` reads a live database into the same 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import JsonObject, Settings
+from ..model import Interval, JsonObject, ObanUnique, Settings
 from ..schedule import is_utc
 
 HISTORY_JOB = "cronspec:purge-run-history"
 HISTORY_SCHEDULE = "17 3 * * *"
+SKIP_TABLE = "cronspec.skipped_run"  # (project, task, skipped_at, role): `overlap: skip`'s record
+# `overlap: skip` on Oban: the Cron plugin inserts no job while one of the entry's (same worker,
+# args and queue) is still waiting, executing or due for another attempt
+SKIP_UNIQUE = ObanUnique(
+    "infinity", None, None, ("scheduled", "available", "executing", "retryable")
+)
 
 
 def quote_ident(name: str) -> str:
@@ -22,9 +29,23 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def procedure_command(schema: str, name: str) -> str:
-    """The job command that calls a task's procedure."""
-    return f"CALL {quote_ident(schema)}.{quote_ident(name)}()"
+def procedure_command(schema: str, name: str, timeout: Interval | None = None) -> str:
+    """The job command that calls a task's procedure; with a timeout, statement_timeout is set
+    first (PostgreSQL arms it when a top-level statement starts: the CALL, not the procedure's
+    own SET clause). pg_cron runs the command as one transaction, which SET LOCAL lasts."""
+    call = f"CALL {quote_ident(schema)}.{quote_ident(name)}()"
+    if timeout is None:
+        return call
+    return f"SET LOCAL statement_timeout = '{timeout.setting}'; {call}"
+
+
+def body_procedure(task: str) -> str:
+    """The name of the procedure made of a task's body when a wrapper calls it: the task's name
+    and `:body` (no task's name has a colon), shortened to PostgreSQL's 63 bytes by a hash."""
+    name = f"{task}:body"
+    if len(name.encode()) <= 63:
+        return name
+    return f"{task[:49]}~{hashlib.sha256(task.encode()).hexdigest()[:8]}:body"
 
 
 def oban_zone(zone: str) -> str:
@@ -58,6 +79,26 @@ class PgProcedure:
     fingerprint: str
     task: str
     spec: str
+    # `settings:` of the task, (name, value) sorted: SET clauses besides
+    # standard_conforming_strings, which every procedure cronspec creates fixes on
+    settings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PgWrapper:
+    """The procedure a task's jobs call when it has `overlap: skip` or `retry`: plpgsql
+    around the procedure of its body (render/pg_cron.py writes its source). A manual CALL of it
+    goes through the same skip and retries."""
+
+    schema: str
+    name: str  # the task's name, as its jobs CALL it
+    body: str  # the body's procedure (`body_procedure`), in the same schema
+    project: str
+    task: str
+    spec: str
+    skip: bool  # overlap: skip, recorded in SKIP_TABLE
+    attempts: int = 1  # tries in all; 1: no retry
+    backoff: Interval | None = None
 
 
 @dataclass(frozen=True)
@@ -77,14 +118,14 @@ class PgCheck:
 
     task: str
     spec: str
-    kind: str  # relation, not_partitioned, extension
+    kind: str  # relation, not_partitioned, extension, timeout (pg_cron's default mode)
     schema: str | None
     name: str
     line: int  # of the SQL body
     about: str  # the statement or function that needs it
 
 
-ObanOption = tuple[str, JsonObject | str | int]
+ObanOption = tuple[str, JsonObject | str | int | tuple[str, ...] | ObanUnique]
 
 
 @dataclass(frozen=True)
@@ -93,16 +134,30 @@ class ObanJob:
 
     expr: str | None
     worker: str
-    options: tuple[ObanOption, ...]  # args (a JsonObject), queue, priority, max_attempts
+    # args (a JsonObject), queue, priority, max_attempts, unique (an ObanUnique)
+    options: tuple[ObanOption, ...]
     task: str
 
     @property
     def opts(self) -> tuple[tuple[str, Any], ...]:
-        """The options as plain data (args as a dict), what a writer or a reader compares."""
-        return tuple(
-            (key, value.data() if isinstance(value, JsonObject) else value)
-            for key, value in self.options
-        )
+        """The options as plain data (args as a dict, unique as pairs), what a writer or a
+        reader compares."""
+        out: list[tuple[str, Any]] = []
+        for key, value in self.options:
+            if isinstance(value, JsonObject):
+                out.append((key, value.data()))
+            elif isinstance(value, ObanUnique):
+                out.append((key, value.options()))
+            elif isinstance(value, tuple):
+                out.append((key, list(value)))
+            else:
+                out.append((key, value))
+        return tuple(out)
+
+    @property
+    def unique(self) -> ObanUnique | None:
+        """Oban's unique option of the entry, if it has one."""
+        return next((v for _, v in self.options if isinstance(v, ObanUnique)), None)
 
 
 @dataclass(frozen=True)
@@ -118,6 +173,12 @@ class Plan:
     oban_jobs: tuple[ObanJob, ...]
     oban_disabled: tuple[str, ...]  # Oban tasks left out of the crontab (`enabled: false`)
     checks: tuple[PgCheck, ...] = ()  # checked by the migration before it changes anything
+    wrappers: tuple[PgWrapper, ...] = ()  # procedures of `overlap: skip` and `retry`
+
+    @property
+    def procedure_count(self) -> int:
+        """How many procedures the migration makes: bodies and wrappers."""
+        return len(self.procedures) + len(self.wrappers)
 
     @property
     def schema(self) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from .. import schedule as sched
 from ..model import Settings
 from .placement import Placement
+from .policy_views import policy_lines
 
 # Many tasks share a schedule; next runs depend only on these values.
 _next_runs = lru_cache(maxsize=4096)(sched.next_runs)
@@ -42,12 +43,17 @@ class TaskView:
     enabled: bool
     timezone: str
     schedules: tuple[ScheduleView, ...]
+    policies: tuple[str, ...] = ()  # its run-time policies in words, on its executor
 
 
 def task_views(
-    placements: Iterable[Placement], start: Callable[[ZoneInfo], datetime], count: int
+    placements: Iterable[Placement],
+    start: Callable[[ZoneInfo], datetime],
+    count: int,
+    schema: str = "cronspec",
 ) -> tuple[TaskView, ...]:
-    """Each task with `count` next runs per schedule after `start(zone of the task)`."""
+    """Each task with `count` next runs per schedule after `start(zone of the task)`; `schema`
+    is where its procedures are (the policies name them)."""
     views = []
     for p in placements:
         task, c = p.classified.task, p.classified
@@ -79,6 +85,7 @@ def task_views(
                 task.enabled,
                 task.timezone,
                 tuple(schedules),
+                policy_lines(task, c.executor, sum(1 for s in p.schedules if s.job), schema),
             )
         )
     return tuple(views)
@@ -90,4 +97,6 @@ def report_views(placements: Iterable[Placement], settings: Settings) -> tuple[T
     start = datetime.fromisoformat(settings.report.from_).replace(
         tzinfo=ZoneInfo(settings.timezone)
     )
-    return task_views(placements, lambda _zone: start, settings.report.next_runs)
+    return task_views(
+        placements, lambda _zone: start, settings.report.next_runs, settings.pg_cron.schema
+    )

@@ -35,7 +35,7 @@ def _summary(plan: Plan, tasks: tuple[TaskView, ...]) -> list[str]:
     lines = [
         f"{len(tasks)} tasks: {len(eligible)} SQL-eligible, "
         f"{len(tasks) - len(eligible)} app-bound; {len(pg)} run on pg_cron "
-        f"({plan.config.pg_cron.version}, {len(plan.jobs)} jobs, {len(plan.procedures)} "
+        f"({plan.config.pg_cron.version}, {len(plan.jobs)} jobs, {plan.procedure_count} "
         f"procedures), {len(oban)} on Oban.",
         "",
         "| Task | Classification | Executor | Schedules |",
@@ -64,6 +64,8 @@ def _task(plan: Plan, task: TaskView) -> list[str]:
         + ("" if task.enabled else " (disabled: defined but inactive)"),
         "- Reasons:",
         *[f"  - {md(reason)}" for reason in task.reasons],
+        *(["- Policies:"] if task.policies else []),
+        *[f"  - {md(line)}" for line in task.policies],
         "- Schedules:",
     ]
     for view in task.schedules:

@@ -75,6 +75,43 @@ BEGIN
     ARRAY['the tables that record what each cronspec project owns']);
 END
 $fn$;
+-- Where `overlap: skip` records the runs it skips (a skip is a run pg_cron says succeeded, so
+-- `cronspec status` reads them here): created when a task first has that policy. Anyone reads
+-- every row; a role records only its own skips, of a task cronspec's bookkeeping records, and
+-- forgets only its own.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_create_skip_table() RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT has_schema_privilege('cronspec', 'CREATE') THEN
+    PERFORM pg_temp.cronspec_fail(
+      format('cronspec: role %s may not create cronspec.skipped_run, where `overlap: skip` '
+             'records the runs it skips', current_user),
+      NULL, format('as the owner of schema cronspec: GRANT CREATE ON SCHEMA cronspec TO %I',
+                   current_user),
+      '42501');
+  END IF;
+  CREATE TABLE cronspec.skipped_run (
+    project text NOT NULL,
+    task text NOT NULL,
+    skipped_at timestamptz NOT NULL DEFAULT now(),  -- when the skipped run started
+    role name NOT NULL DEFAULT current_user  -- the role of the run that was skipped
+  );
+  CREATE INDEX ON cronspec.skipped_run (project, task, skipped_at);
+  COMMENT ON TABLE cronspec.skipped_run IS
+    'runs of cronspec tasks with overlap: skip that found another run of the task under way';
+  ALTER TABLE cronspec.skipped_run ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+  CREATE POLICY cronspec_read ON cronspec.skipped_run FOR SELECT USING (true);
+  CREATE POLICY cronspec_record ON cronspec.skipped_run FOR INSERT
+    WITH CHECK (role = current_user AND EXISTS (
+      SELECT 1 FROM cronspec.owned_procedure o
+      WHERE o.project = skipped_run.project AND o.task = skipped_run.task));
+  CREATE POLICY cronspec_forget ON cronspec.skipped_run FOR DELETE USING (role = current_user);
+  GRANT SELECT, INSERT, DELETE ON cronspec.skipped_run TO PUBLIC;
+  INSERT INTO cronspec_action (action, kind, name, details) VALUES (
+    'add', 'bookkeeping', 'cronspec.skipped_run',
+    ARRAY['where overlap: skip records the runs it skips, for cronspec status']);
+END
+$fn$;
 -- The bookkeeping of cronspec before projects (cronspec.managed_job by role and job name,
 -- cronspec.managed_procedure by schema and name) moves to the tables above. A role's rows go
 -- to the first project that applies as that role, which before projects existed was the one

@@ -73,15 +73,27 @@ BEGIN
   END IF;
 END
 $fn$;
+-- The SET clauses of a procedure cronspec writes: standard_conforming_strings fixed on, then
+-- the spec's `settings` (name=value; a name has no `=`).
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_set_clauses(p_settings text[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT 'SET standard_conforming_strings = on' || coalesce(string_agg(
+    format(' SET %I = %L', split_part(s, '=', 1), substr(s, strpos(s, '=') + 1)), '' ORDER BY n), '')
+  FROM unnest(p_settings) WITH ORDINALITY AS u(s, n)
+$fn$;
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_write_procedure(
-  p_schema name, p_name name, p_body text, p_task text, p_spec text)
+  p_schema name, p_name name, p_body text, p_task text, p_spec text,
+  p_language text DEFAULT 'sql', p_settings text[] DEFAULT '{}')
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   -- The setting is fixed on the procedure: PostgreSQL reads the body again at every call, with
   -- the caller's settings but for the procedure's own (a database set to
   -- standard_conforming_strings = off would otherwise read '\' and what follows otherwise).
-  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql '
-                 'SET standard_conforming_strings = on AS %L', p_schema, p_name, p_body);
+  -- The spec's settings are SET clauses too: they hold wherever the body runs, a manual CALL
+  -- included. `language` plpgsql is cronspec's own wrapper of a task's policies.
+  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE %s %s AS %L', p_schema, p_name,
+                 CASE p_language WHEN 'plpgsql' THEN 'plpgsql' ELSE 'sql' END,
+                 pg_temp.cronspec_set_clauses(p_settings), p_body);
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
@@ -92,10 +104,33 @@ CREATE OR REPLACE FUNCTION pg_temp.cronspec_proconfig() RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $fn$
   SELECT ARRAY['standard_conforming_strings=on']
 $fn$;
--- An adopted procedure is written when it is missing, or lacks cronspec's settings.
-CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name)
+-- pg_proc.proconfig of a procedure with the spec's settings, as the server stores it (the
+-- canonical name, the value as written, lists quoted): a scratch procedure in pg_temp says.
+-- This is where the server checks the names and values, before anything changes.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_settings_config(
+  p_settings text[], p_task text, p_spec text)
+RETURNS text[] LANGUAGE plpgsql AS $fn$
+DECLARE
+  config text[];
+BEGIN
+  IF cardinality(p_settings) = 0 THEN
+    RETURN pg_temp.cronspec_proconfig();
+  END IF;
+  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_settings() LANGUAGE sql %s AS %L',
+                 pg_temp.cronspec_set_clauses(p_settings), 'SELECT 1');
+  SELECT p.proconfig INTO config FROM pg_proc p
+  WHERE p.oid = 'pg_temp.cronspec_settings()'::regprocedure;
+  DROP PROCEDURE pg_temp.cronspec_settings();
+  RETURN config;
+EXCEPTION WHEN OTHERS THEN
+  RAISE EXCEPTION 'cronspec: task % (%): its settings do not apply: %', p_task, p_spec, SQLERRM
+    USING ERRCODE = SQLSTATE;
+END
+$fn$;
+-- An adopted procedure is written when it is missing, or lacks the settings it must carry.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name, p_config text[])
 RETURNS boolean LANGUAGE sql STABLE AS $fn$
-  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM p_config
                    FROM pg_proc p WHERE p.oid = to_regprocedure(format('%I.%I()', p_schema, p_name))),
                   true)
 $fn$;
@@ -208,6 +243,14 @@ BEGIN
       problem := format('it calls %s, but %s is not installed in database %s (CREATE EXTENSION '
                         '%s, with %s in shared_preload_libraries)', c.about, c.name,
                         current_database(), c.name, c.name);
+    ELSIF c.kind = 'timeout' AND (SELECT setting FROM pg_settings
+                                  WHERE name = 'cron.use_background_workers') = 'on' THEN
+      -- pg_settings shows the setting to superusers and pg_read_all_settings only: others
+      -- skip this check (README)
+      problem := format('its %s is set in the job''s command (SET LOCAL statement_timeout), '
+                        'which has no effect when cron.use_background_workers = on: pg_cron '
+                        'then runs commands inside a worker, where no statement starts at top '
+                        'level; remove the timeout, or run pg_cron in its default mode', c.about);
     ELSIF c.kind = 'extension' AND c.name = 'pg_net'
           AND current_setting('pg_net.database_name', true) <> current_database() THEN
       problem := format('it calls %s, but pg_net''s worker serves database %s '

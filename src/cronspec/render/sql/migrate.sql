@@ -29,6 +29,7 @@ DECLARE
   clashes int;
   first_clash record;
   new_jobid bigint;
+  forgotten int;
   summary text;
 BEGIN
   -- One deploy at a time, before anything is read. The transaction is READ COMMITTED (the file
@@ -98,6 +99,10 @@ BEGIN
     PERFORM pg_temp.cronspec_check_server(p_version, p_zones, p_zone);
     -- what the jobs need (relations, pg_net), before anything is read or changed
     PERFORM pg_temp.cronspec_check_live();
+    -- the settings each procedure carries, as the server stores them; the server checks the
+    -- spec's names and values here
+    UPDATE cronspec_desired_procedure
+    SET config = pg_temp.cronspec_settings_config(settings, task, spec);
   END IF;
 
   -- The bookkeeping: created on first use, upgraded from an earlier cronspec's.
@@ -130,6 +135,10 @@ BEGIN
   IF to_regclass('cronspec.managed_job') IS NOT NULL
      OR to_regclass('cronspec.managed_procedure') IS NOT NULL THEN
     PERFORM pg_temp.cronspec_upgrade_bookkeeping(p_project);
+  END IF;
+  IF to_regclass('cronspec.skipped_run') IS NULL
+     AND EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN
+    PERFORM pg_temp.cronspec_create_skip_table();
   END IF;
   SELECT (SELECT count(*) FROM cronspec.owned_job WHERE role = me AND project = p_project)
        + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)
@@ -172,7 +181,8 @@ BEGIN
       -- A job cronspec does not own. It is adopted only when asked, and only when it is
       -- exactly what the spec declares; its SQL may be the body of the procedure the spec's
       -- job calls (a hand-made job running the SQL directly).
-      v_body := (SELECT p.body FROM cronspec_desired_procedure p WHERE p.task = d.task);
+      v_body := (SELECT p.body FROM cronspec_desired_procedure p
+                 WHERE p.task = d.task AND p.language = 'sql');
       same := (live.schedule = d.schedule OR live.schedule = d.written_schedule)
               AND live.database = d.database
               AND live.active = d.active
@@ -271,16 +281,19 @@ BEGIN
       -- it must carry cronspec's setting (procedures of releases before it do not).
       SELECT CASE WHEN (o.fingerprint = d.fingerprint OR live.prosrc = d.body)
                        AND o.source_md5 = md5(live.prosrc)
-                       AND live.proconfig IS NOT DISTINCT FROM pg_temp.cronspec_proconfig()
+                       AND live.lanname = d.language
+                       AND live.proconfig IS NOT DISTINCT FROM d.config
                   THEN 'unchanged' ELSE 'change' END,
              'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task, d.spec, true,
-             CASE WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body
+             CASE WHEN live.lanname <> d.language
+                  THEN ARRAY[format('language %s -> %s', live.lanname, d.language)]
+                  WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body
                   THEN ARRAY['body']
                   WHEN o.source_md5 <> md5(live.prosrc) THEN ARRAY['body edited outside cronspec']
-                  WHEN live.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                  WHEN live.proconfig IS DISTINCT FROM d.config
                   THEN ARRAY[format('settings %s -> %s',
                                     coalesce(array_to_string(live.proconfig, ', '), 'none'),
-                                    array_to_string(pg_temp.cronspec_proconfig(), ', '))]
+                                    array_to_string(d.config, ', '))]
                   ELSE '{}' END
       FROM cronspec.owned_procedure o
       WHERE o.schema_name = d.schema_name AND o.procedure_name = d.procedure_name
@@ -288,8 +301,8 @@ BEGIN
       CONTINUE;
     END IF;
     IF live_found THEN  -- a routine of that signature that cronspec does not own
-      same := live.prokind = 'p' AND live.lanname = 'sql' AND NOT live.prosecdef
-              AND (live.proconfig IS NULL OR live.proconfig = pg_temp.cronspec_proconfig())
+      same := live.prokind = 'p' AND live.lanname = d.language AND NOT live.prosecdef
+              AND (live.proconfig IS NULL OR live.proconfig = d.config)
               AND pg_temp.cronspec_canonical(live.prosrc) = pg_temp.cronspec_canonical(d.body);
       IF same AND v_adopt AND live.proowner = me_oid THEN
         INSERT INTO cronspec_action (action, kind, name, task, spec, details)
@@ -307,12 +320,12 @@ BEGIN
                                 ELSE 'routine' END,
                            d.schema_name, d.procedure_name, lost)]
               || CASE WHEN live.prokind <> 'p' THEN ARRAY['it is not a procedure']
-                      WHEN live.lanname <> 'sql'
-                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE sql',
-                                        live.lanname)]
+                      WHEN live.lanname <> d.language
+                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE %s',
+                                        live.lanname, d.language)]
                       WHEN live.prosecdef THEN ARRAY['it is SECURITY DEFINER']
                       WHEN live.proconfig IS NOT NULL
-                           AND live.proconfig <> pg_temp.cronspec_proconfig()
+                           AND live.proconfig <> d.config
                       THEN ARRAY[format('it sets %s', array_to_string(live.proconfig, ', '))]
                       WHEN NOT same
                       THEN ARRAY['its body differs from the spec: '
@@ -439,7 +452,8 @@ BEGIN
     JOIN cronspec_action a ON a.kind = 'procedure'
       AND a.name = format('%s.%s', w.schema_name, w.procedure_name)
     WHERE a.action IN ('add', 'change')  -- what writes a procedure
-       OR a.action = 'adopt' AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name)
+       OR a.action = 'adopt'
+          AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name, w.config)
     ORDER BY 1
   LOOP
     IF to_regnamespace(r.schema_name) IS NULL THEN
@@ -469,8 +483,10 @@ BEGIN
   FROM cronspec_desired_procedure p
   JOIN cronspec_action a ON a.kind = 'procedure'
     AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
-  WHERE a.action = 'unchanged'
-     OR a.action = 'adopt' AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name);
+  WHERE p.language = 'sql'  -- a wrapper's plpgsql names nothing PostgreSQL checks at creation
+    AND (a.action = 'unchanged'
+         OR a.action = 'adopt'
+            AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name, p.config));
   IF v_body IS NOT NULL THEN
     BEGIN
       PERFORM pg_temp.cronspec_check_body(v_body, '', '');
@@ -479,7 +495,8 @@ BEGIN
         SELECT p.* FROM cronspec_desired_procedure p
         JOIN cronspec_action a ON a.kind = 'procedure'
           AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
-        WHERE a.action IN ('unchanged', 'adopt') ORDER BY p.schema_name, p.procedure_name
+        WHERE a.action IN ('unchanged', 'adopt') AND p.language = 'sql'
+        ORDER BY p.schema_name, p.procedure_name
       LOOP
         PERFORM pg_temp.cronspec_check_body(d.body, d.task, d.spec);
       END LOOP;
@@ -493,9 +510,10 @@ BEGIN
     WHERE a.action <> 'clash' ORDER BY p.schema_name, p.procedure_name
   LOOP
     IF d.action IN ('add', 'change')
-       OR d.action = 'adopt' AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name) THEN
+       OR d.action = 'adopt'
+          AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name, d.config) THEN
       PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,
-                                               d.spec);
+                                               d.spec, d.language, d.settings);
     END IF;
     IF d.action = 'unchanged' THEN  -- the same body, fingerprinted by an earlier release
       UPDATE cronspec.owned_procedure SET fingerprint = d.fingerprint
@@ -562,12 +580,29 @@ BEGIN
   END IF;
 
   IF p_rollback THEN  -- nothing left recorded by anyone: the bookkeeping goes too
+    IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN  -- this project's skips, as this role
+      DELETE FROM cronspec.skipped_run WHERE project = p_project AND role = me;
+      GET DIAGNOSTICS forgotten = ROW_COUNT;
+      IF forgotten > 0 THEN
+        INSERT INTO cronspec_action (action, kind, name, details)
+        VALUES ('change', 'bookkeeping', 'cronspec.skipped_run',
+                ARRAY[format('%s skipped runs of project %s forgotten', forgotten, p_project)]);
+      END IF;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM cronspec.owned_job)
        AND NOT EXISTS (SELECT 1 FROM cronspec.owned_procedure)
        AND pg_has_role((SELECT relowner FROM pg_class
                         WHERE oid = 'cronspec.owned_job'::regclass), 'MEMBER')
        AND pg_has_role((SELECT relowner FROM pg_class
-                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER') THEN
+                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER')
+       AND coalesce(pg_has_role((SELECT relowner FROM pg_class
+                                 WHERE oid = to_regclass('cronspec.skipped_run')), 'MEMBER'),
+                    true) THEN
+      IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN
+        DROP TABLE cronspec.skipped_run;
+        INSERT INTO cronspec_action (action, kind, name)
+        VALUES ('remove', 'bookkeeping', 'cronspec.skipped_run');
+      END IF;
       DROP TABLE cronspec.owned_job, cronspec.owned_procedure;
       INSERT INTO cronspec_action (action, kind, name)
       VALUES ('remove', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure');

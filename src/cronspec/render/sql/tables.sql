@@ -17,6 +17,11 @@ CREATE TEMPORARY TABLE cronspec_desired_procedure (
   fingerprint text NOT NULL,
   task text NOT NULL,
   spec text NOT NULL,
+  -- plpgsql: the wrapper that carries a task's `overlap: skip` and `retry` around its body
+  language text NOT NULL DEFAULT 'sql',
+  skips boolean NOT NULL DEFAULT false,  -- it records skipped runs in cronspec.skipped_run
+  settings text[] NOT NULL DEFAULT '{}',  -- the spec's `settings`, name=value: SET clauses
+  config text[],  -- all its settings as the server stores them (pg_proc.proconfig), found first
   PRIMARY KEY (schema_name, procedure_name)
 );
 CREATE TEMPORARY TABLE cronspec_desired_startup (
