@@ -51,12 +51,13 @@ REJECTED = [
 ]
 # 1.4.2 rejects these, 1.6.7 accepts them (`$` since 1.6, `N seconds` since 1.5, any case)
 NEWER = ["30 seconds", "0 12 $ * *", "30 SECONDS"]
-# cronspec refuses these although pg_cron reads them as written: issue 13 part 6
-FALSE_REFUSALS = [
-    pytest.param("0 0 1 */12 *", "1.4", id="*/12-months"),
-    pytest.param("0 0 */31 * *", "1.4", id="*/31-days"),
-    pytest.param("@restart", "1.4", id="@restart"),
-    pytest.param("30 SECONDS", "1.6", id="30-SECONDS"),
+# cronspec refused these although pg_cron reads them as written (issue 13 part 6): each is
+# accepted now, written for pg_cron as below, and the live test above runs that text
+ONCE_REFUSED = [
+    pytest.param("0 0 1 */12 *", "1.4", "0 0 1 */12 *", id="*/12-months"),
+    pytest.param("0 0 */31 * *", "1.4", "0 0 */31 * *", id="*/31-days"),
+    pytest.param("@restart", "1.4", "@reboot", id="@restart"),
+    pytest.param("30 SECONDS", "1.6", "30 seconds", id="30-SECONDS"),
 ]
 
 
@@ -132,11 +133,19 @@ def test_what_pg_cron_rejects_never_reaches_it(text: str) -> None:
     assert written in emitted("1.4")  # so the live test above has run it
 
 
-@pytest.mark.xfail(strict=True, reason="cronspec refuses it; pg_cron reads it as written (#13.6)")
-@pytest.mark.parametrize(("text", "version"), FALSE_REFUSALS)
-def test_what_pg_cron_reads_as_written_is_accepted(text: str, version: str) -> None:
+@pytest.mark.parametrize(("text", "version", "written"), ONCE_REFUSED)
+def test_what_pg_cron_reads_as_written_is_accepted(text: str, version: str, written: str) -> None:
     target = TARGETS[version]
     schedule = parse(text)
-    assert not isinstance(schedule, Diagnostic)
+    assert not isinstance(schedule, Diagnostic), schedule.message
     assert check_target(schedule, target) is None
-    assert emit(schedule)
+    assert emit(schedule) == written
+    assert written in emitted(version)  # so test_every_text_cronspec_emits_is_accepted ran it
+
+
+def test_restart_is_refused_for_oban() -> None:
+    """pg_cron's synonym of @reboot; Oban 2.18-2.23 reject it (test_schedule_facts.py)."""
+    schedule = parse("@restart")
+    assert not isinstance(schedule, Diagnostic)
+    problem = check_target(schedule, TARGETS["oban"])
+    assert problem is not None and "`@restart` is pg_cron's name for `@reboot`" in problem.message

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .diagnostics import Origin, Span
-from .schedule import DayMatch, Schedule, Target, pg_cron
+from .schedule import DayMatch, Schedule, Target, oban, pg_cron
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,12 @@ class ObanSettings:
     """`[oban]` of cronspec.toml."""
 
     app: str
+    version: str = "2.23"  # as written; compare `target.version`, a tuple
+
+    @property
+    def target(self) -> Target:
+        """Oban at this version, with the syntax it accepts."""
+        return oban(self.version)
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,11 @@ class ObanSettings(BaseModel):
     app: Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=100)] = Field(
         default="my_app", description="The OTP application name used in the config snippet."
     )
+    version: Literal["2.18", "2.23"] = Field(
+        default="2.23",
+        description="Oban version the crontab targets: 2.18 (the newest on Debian 12's Elixir "
+        "1.14) or 2.23. Their cron parsers differ (2.23 refuses a day no month has).",
+    )
 
 
 class ReportSettings(BaseModel):
