@@ -73,6 +73,8 @@ def test_readme_snippets_enqueue_the_startup_jobs(example: Path, oban: Oban) -> 
         ('[{"*/10 * * * * *", W}]', "unrecognized cron expression: * *"),
         ('[{"0 0 * * *", W, queue: 5}]', "expected valid job options"),
         ('[{"0 0 * * *", W, priority: 10}]', "expected valid job options"),
+        # the zone is the plugin's: an entry cannot have its own (cronspec's C306 says so)
+        ('[{"0 0 * * *", W, timezone: "Europe/Berlin"}]', "expected valid job options"),
     ],
 )
 def test_oban_refuses(tmp_path: Path, oban: Oban, crontab: str, message: str) -> None:

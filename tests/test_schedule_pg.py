@@ -2,8 +2,10 @@
 
 Each `cron.schedule` call runs in a transaction that is rolled back, on one connection per
 server. Every pg_cron text of the schedule corpus (support/schedule_corpus.py) for
-`[pg_cron] version` 1.4 goes to 1.4.2, every 1.6 text to 1.6.7. The texts pg_cron misreads or
-rejects (scheduler-facts.md) are confirmed on both servers and must never reach them.
+`[pg_cron] version` 1.4 goes to 1.4.2, every 1.6 text to 1.6.7, and pg_cron's own parser in
+that server (support/pg_cron_parser) reads it as exactly what cronspec means by the schedule.
+The texts pg_cron misreads or rejects (scheduler-facts.md) are confirmed on both servers and
+must never reach them; test_schedule_facts.py checks every claim of cronspec's messages.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from conftest import need
+from support import pg_cron_parser
 from support.schedule_corpus import CASES, TARGETS
 from support.servers import Server
 
 from cronspec.diagnostics import Diagnostic
-from cronspec.schedule import check_target, emit, parse
+from cronspec.schedule import Cron, Reboot, Seconds, check_target, emit, parse, reparse
 
 pytestmark = pytest.mark.db
 
@@ -97,6 +101,33 @@ def test_every_text_cronspec_emits_is_accepted(
     with conn.cursor() as cur:  # nothing was kept
         cur.execute("SELECT count(*) FROM cron.job WHERE jobname = 'cronspec-schedule-test'")
         assert cur.fetchone() == (0,)
+
+
+def test_pg_cron_runs_what_cronspec_means(
+    pg_server: Server, conn: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    """pg_cron's parser (in the server) reads every emitted cron text as cronspec's meaning."""
+    need(pg_cron_parser.why_unavailable(), "pg_cron's parser in the server")
+    reader = pg_cron_parser.Reader(conn)
+    target = TARGETS[pg_server.target]
+    wrong = {}
+    texts = emitted(pg_server.target)
+    for text in texts:
+        meaning = reparse(text, target)
+        assert isinstance(meaning, Cron | Reboot | Seconds), (text, meaning)
+        if isinstance(meaning, Seconds):
+            continue  # not this parser's (job_metadata.c reads it); test_pg_cron16 fires one
+        read = reader.read(text)
+        assert read is not None, text
+        if isinstance(meaning, Reboot):
+            assert read.reboot, text
+            continue
+        rule = "any" if read.either_day else "all"
+        got = Cron(read.minutes, read.hours, read.doms, read.months, read.dows, rule, read.last_dom)
+        if got != meaning:
+            wrong[text] = got
+    assert wrong == {}
+    assert len(texts) >= 50
 
 
 def test_facts_hold_on_the_live_server(

@@ -19,6 +19,8 @@
 #                  @reboot lets the Cron plugin insert one job per entry. Answers what Oban
 #                  accepted or why it refused, each inserted job as Oban built it and its row
 #                  in oban_jobs.
+#   cron JSON      {"exprs": [...]}: Oban 2.18.3's own parser on each expression: {"sets": the
+#                  five fields' values} ({"reboot": true} for @reboot) or {"error": message}
 #   next JSON      {"items": [[expr, zone, after, count], ...], "horizon_days", "brute_force"}:
 #                  the next runs of each expression as Oban's Cron plugin finds them (below);
 #                  with brute_force, by asking now?/2 of every minute, without shortcuts.
@@ -98,6 +100,19 @@ if Code.ensure_loaded?(Ecto.Repo) do
         end
 
       %{"ok" => true, "runs" => runs}
+    end
+
+    def handle("cron", %{"exprs" => exprs}) do
+      reads =
+        for expr <- exprs do
+          case Oban.Cron.Expression.parse(expr) do
+            {:ok, %{reboot?: true}} -> %{"reboot" => true}
+            {:ok, cron} -> %{"sets" => CronspecTest.Term.cron_sets(cron)}
+            {:error, error} -> %{"error" => Exception.message(error)}
+          end
+        end
+
+      %{"ok" => true, "reads" => reads}
     end
 
     def handle(op, _), do: raise(ArgumentError, "unknown request #{inspect(op)}")

@@ -328,8 +328,38 @@ def _job(raw: Mapping[str, Any]) -> Job:
     )
 
 
+@dataclass(frozen=True)
+class CronRead:
+    """What one of Oban's parsers made of an expression: the five fields' values (weekdays
+    0-6), @reboot, or its error message."""
+
+    sets: tuple[tuple[int, ...], ...] | None = None
+    reboot: bool = False
+    error: str | None = None
+
+    @classmethod
+    def of(cls, answer: Mapping[str, Any]) -> CronRead:
+        if "error" in answer:
+            return cls(error=answer["error"])
+        if answer.get("reboot"):
+            return cls(reboot=True)
+        return cls(sets=tuple(tuple(values) for values in answer["sets"]))
+
+
+def parse_with_2_18(oban: Oban, expressions: Sequence[str]) -> list[CronRead]:
+    """Oban 2.18.3's own parser (the one its Cron plugin runs) on each expression."""
+    answer = oban.server.ask("cron", {"exprs": list(expressions)})
+    return [CronRead.of(read) for read in answer["reads"]]
+
+
 def parse_with_2_23(expressions: Sequence[str]) -> list[str | None]:
     """Oban 2.23.1's own parser on each expression: None if it parses, else its message.
+    One Elixir start for the whole list."""
+    return [read.error for read in read_with_2_23(expressions)]
+
+
+def read_with_2_23(expressions: Sequence[str]) -> list[CronRead]:
+    """Oban 2.23.1's own parser on each expression, with the values it reads.
     One Elixir start for the whole list."""
     ebin = vendor.locate("parser")
     assert isinstance(ebin, Path), ebin
@@ -349,7 +379,7 @@ def parse_with_2_23(expressions: Sequence[str]) -> list[str | None]:
     assert proc.returncode == 0, proc.stderr
     results = [decode(json.loads(line)) for line in proc.stdout.splitlines()]
     assert len(results) == len(expressions), proc.stdout
-    return [None if r["ok"] else r["error"] for r in results]
+    return [CronRead.of(r) for r in results]
 
 
 # -- what a crontab file must mean ---------------------------------------------------------------

@@ -334,11 +334,17 @@ def _parse_item(part: str, spec: FieldSpec, col: int) -> Item:
     if end is not None and end < start:
         head = f"{start}-{spec.top}" if start < spec.top else f"{start}"
         tail = f"{spec.low}-{end}" if end > spec.low else f"{spec.low}"
+        misread = _reversed_on_pg16(start, end, spec) if step in (None, 1) else []
+        pg = (
+            "pg_cron 1.4 accepts it and never runs it, pg_cron 1.6 runs it at "
+            f"{','.join(map(str, misread))} instead"
+            if misread
+            else "pg_cron 1.4-1.6 accepts it and never runs it"
+        )
         raise _Refusal(
             "C302",
-            f"reversed range `{part}` in the {spec.name} field: pg_cron 1.4-1.6 accepts it and "
-            f"never runs it, {OBANS} rejects it; write `{head},{tail}` for a range that wraps "
-            f"around, or `{end}-{start}`",
+            f"reversed range `{part}` in the {spec.name} field: {pg}, {OBANS} rejects it; write "
+            f"`{head},{tail}` for a range that wraps around, or `{end}-{start}`",
             col,
             len(part),
         )
@@ -367,9 +373,23 @@ def _large_step(step: int, first: int, *, open_end: bool) -> str:
     if step < 2**31:
         return f"pg_cron 1.4 {only}, {oban}, and pg_cron 1.6.5+ rejects it"
     return (
-        "pg_cron 1.4 keeps only the low 32 bits of so large a step (it rejects some such "
-        f"steps and runs others as another step), {oban}, and pg_cron 1.6.5+ rejects it"
+        f"{oban}, and pg_cron 1.4-1.6 keep only the low 32 bits of so large a step: they "
+        "reject some such steps and run others as another step (`*/4294967297` runs every "
+        "minute)"
     )
+
+
+def _reversed_on_pg16(start: int, end: int, spec: FieldSpec) -> list[int]:
+    """The values pg_cron 1.6 runs for a reversed range `start-end` (no step): its set_range
+    calls bitstring.h's `bit_nset(bits, start, end)`, which for start > end sets the bits from
+    `start` to the end of its byte and from the start of `end`'s byte to `end`, or nothing
+    when both are in one byte. (1.4 loops from start to end: nothing.)"""
+    a, b = start - spec.low, end - spec.low
+    first, last = a >> 3, b >> 3
+    if first == last:
+        return []
+    bits = [first * 8 + i for i in range(a & 7, 8)] + [last * 8 + i for i in range((b & 7) + 1)]
+    return sorted({spec.fold(v + spec.low) for v in bits if v + spec.low <= spec.high})
 
 
 def _value(token: str, spec: FieldSpec, column: int) -> int:
