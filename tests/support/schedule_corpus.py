@@ -235,7 +235,7 @@ CASES: list[Case] = [
     c("0 0 */32 * *", Rej("C302", "at most /31", 7)),
     c("0 0 1 */13 *", Rej("C302", "at most /12", 9)),
     c("*/100 * * * *", Rej("C302", "rejects a step of more than two digits", 3)),
-    c("*/5000000000 * * * *", Rej("C302", "keeps only the low 32 bits", 3)),
+    c("*/5000000000 * * * *", Rej("C302", "keep only the low 32 bits", 3)),
     c("5/60 * * * *", Rej("C302", "pg_cron 1.4-1.6 rejects it", 3)),
     c("0 0 * * */8", Rej("C302", "at most /7", 11)),
     c("*/0 * * * *", Rej("C302", "step /0", 3)),
