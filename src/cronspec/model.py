@@ -38,6 +38,28 @@ class JsonObject:
 
 
 @dataclass(frozen=True)
+class ObanUnique:
+    """Oban's `unique` option as a spec gives it: the options it names, in Oban's terms."""
+
+    period: int | Literal["infinity"] | None = None
+    fields: tuple[str, ...] | None = None
+    keys: tuple[str, ...] | None = None
+    states: tuple[str, ...] | None = None
+    timestamp: str | None = None
+
+    def options(self) -> tuple[tuple[str, int | str | tuple[str, ...]], ...]:
+        """The options it sets, in a fixed order (Oban's defaults fill in the rest)."""
+        named = (
+            ("period", self.period),
+            ("fields", self.fields),
+            ("keys", self.keys),
+            ("states", self.states),
+            ("timestamp", self.timestamp),
+        )
+        return tuple((key, value) for key, value in named if value is not None)
+
+
+@dataclass(frozen=True)
 class TaskSchedule:
     """One schedule of a task and where its text is in the spec."""
 
@@ -68,6 +90,9 @@ class Task:
     day_match: DayMatch | None
     database: str | None
     spans: tuple[tuple[str, Span], ...]  # each top-level key's position, for diagnostics
+    tags: tuple[str, ...] = ()  # Oban job tags
+    meta: JsonObject | None = None  # Oban job meta, without cronspec's own keys
+    unique: ObanUnique | None = None  # Oban's unique option for the crontab's jobs
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""

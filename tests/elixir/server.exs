@@ -12,10 +12,11 @@
 #   eval PATH      the file's value and the compiler's warnings while evaluating it
 #   connect JSON   {"socket_dir", "port", "user", "database"}: an Ecto repo on that database,
 #                  and Oban's own migration run by Ecto's migrator (once per session)
-#   boot JSON      {"root", "config", "boot", "timeout_ms"}: in ROOT, the README's config snippet
+#   boot JSON      {"root", "config", "boot", "timeout_ms", "deploy"}: in ROOT, the README's config snippet
 #                  (file CONFIG, read by Config.Reader) starts a real Oban with its Cron plugin;
-#                  the README's boot snippet (file BOOT) enqueues the startup jobs, which real
-#                  workers perform; then a second instance whose crontab is the same entries at
+#                  the README's boot snippet (file BOOT), with DEPLOY_ID set to DEPLOY, enqueues
+#                  the startup jobs, which real workers perform; then a second instance whose
+#                  crontab is the same entries at
 #                  @reboot lets the Cron plugin insert one job per entry. Answers what Oban
 #                  accepted or why it refused, each inserted job as Oban built it and its row
 #                  in oban_jobs.
@@ -85,8 +86,12 @@ if Code.ensure_loaded?(Ecto.Repo) do
     end
 
     def handle("boot", %{"root" => root, "config" => config, "boot" => boot} = request) do
-      File.cd!(root, fn -> boot(config, boot, Map.get(request, "timeout_ms", 30_000)) end)
+      System.put_env("DEPLOY_ID", Map.get(request, "deploy", "cronspec-test"))
+      timeout = Map.get(request, "timeout_ms", 30_000)
+      rounds = Map.get(request, "cron_rounds", 1)
+      File.cd!(root, fn -> boot(config, boot, timeout, rounds) end)
     after
+      System.delete_env("DEPLOY_ID")
       clean_up()
     end
 
@@ -118,7 +123,7 @@ if Code.ensure_loaded?(Ecto.Repo) do
     def handle(op, _), do: raise(ArgumentError, "unknown request #{inspect(op)}")
 
     # The README's two snippets, in the project's folder, against the real Oban.
-    defp boot(config_path, boot_path, timeout) do
+    defp boot(config_path, boot_path, timeout, rounds) do
       {term, _} = Code.eval_file("generated/oban_crontab.exs")
       define_workers(term)
       {cron_opts, oban_opts} = read_config(config_path)
@@ -137,13 +142,17 @@ if Code.ensure_loaded?(Ecto.Repo) do
         :ok = wait_performed(startup, timeout)
         stop(Oban)
         cron = cron_jobs(cron_opts)
+        # more Cron plugin instances, one after another, each inserting every entry again
+        # (an entry's `unique` option lets its later inserts conflict)
+        for _ <- 2..rounds//1, do: cron_jobs(cron_opts)
 
         %{
           "ok" => true,
           "accepted" => true,
           "timezone" => Keyword.get(cron_opts, :timezone, "Etc/UTC"),
           "startup" => Enum.map(startup, &job/1),
-          "cron" => Enum.map(cron, &job/1)
+          "cron" => Enum.map(cron, &job/1),
+          "cron_rows" => cron_rows()
         }
       else
         {:refused, message} -> %{"ok" => true, "accepted" => false, "error" => message}
@@ -268,7 +277,8 @@ if Code.ensure_loaded?(Ecto.Repo) do
     end
 
     defp wait_performed(jobs, timeout) do
-      ids = Enum.map(jobs, & &1.id)
+      # a unique conflict comes back unsaved (no id): nothing of it to perform
+      ids = for %{id: id} <- jobs, id != nil, do: id
       deadline = System.monotonic_time(:millisecond) + timeout
       wait_loop(ids, deadline)
     end
@@ -335,6 +345,16 @@ if Code.ensure_loaded?(Ecto.Repo) do
         do: raise("the Cron plugin inserted #{length(jobs)} jobs for #{length(crontab)} entries")
 
       jobs
+    end
+
+    # rows the Cron plugin inserted, per task (the meta's cronspec_task)
+    defp cron_rows do
+      %{rows: rows} =
+        CronspecTest.Repo.query!(
+          "SELECT meta->>'cronspec_task', count(*) FROM oban_jobs WHERE meta ? 'cron' GROUP BY 1"
+        )
+
+      Map.new(rows, fn [task, count] -> {task, count} end)
     end
 
     defp job(%Oban.Job{} = job) do
