@@ -245,12 +245,15 @@ def test_plan_lists_startup_tasks_without_running_them(tiny: str, tmp_path: Path
         },
     )
     sql = compiled(root).files["pg_cron.sql"]
-    planned = plan_actions(tiny, sql)
-    assert ("run", "startup", "tick") in [a[:3] for a in planned]
-    ticks = "SELECT is_called FROM ticks"
-    assert query(tiny, ticks) == [(False,)]  # a sequence is not rolled back: it did not run
-    assert_plan_is_apply(tiny, sql)
-    assert query(tiny, ticks) == [(True,)]
+    try:
+        planned = plan_actions(tiny, sql)
+        assert ("run", "startup", "tick") in [a[:3] for a in planned]
+        ticks = "SELECT is_called FROM ticks"
+        assert query(tiny, ticks) == [(False,)]  # a sequence is not rolled back: it did not run
+        assert_plan_is_apply(tiny, sql)
+        assert query(tiny, ticks) == [(True,)]
+    finally:  # the cron database's reset between tests leaves sequences: another test has one
+        execute(tiny, "DROP SEQUENCE ticks")
 
 
 def test_psql_prints_a_short_summary_and_no_result_sets(

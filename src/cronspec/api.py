@@ -18,6 +18,7 @@ from .load.config import load_config
 from .load.project import read_documents
 from .model import Settings, Task
 from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
+from .render.ecto import render_ecto
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
@@ -62,6 +63,7 @@ def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
             )
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
+        "pg_cron.exs": render_ecto(plan),
         "oban_crontab.exs": render_crontab(plan),
         "REPORT.md": render_report(plan, views),
     }

@@ -20,6 +20,11 @@
 #                  @reboot lets the Cron plugin insert one job per entry. Answers what Oban
 #                  accepted or why it refused, each inserted job as Oban built it and its row
 #                  in oban_jobs.
+#   migrate JSON   {"socket_dir", "port", "user", "database", "root", "dir", "direction",
+#                  "step"}: in ROOT, what `mix ecto.migrate` (direction "up", all) or
+#                  `mix ecto.rollback` (direction "down", STEP versions) does: Ecto.Migrator
+#                  with a real Ecto.Repo over Postgrex on that database, the migrations in DIR.
+#                  Answers the versions it ran, or the error it raised.
 #   cron JSON      {"exprs": [...]}: Oban 2.18.3's own parser on each expression: {"sets": the
 #                  five fields' values} ({"reboot": true} for @reboot) or {"error": message}
 #   next JSON      {"items": [[expr, zone, after, count], ...], "horizon_days", "brute_force"}:
@@ -105,6 +110,30 @@ if Code.ensure_loaded?(Ecto.Repo) do
         end
 
       %{"ok" => true, "runs" => runs}
+    end
+
+    def handle("migrate", %{"root" => root, "dir" => dir, "direction" => direction} = request) do
+      Application.put_env(:cronspec_test, CronspecTest.AppRepo,
+        socket_dir: request["socket_dir"],
+        port: request["port"],
+        username: request["user"],
+        database: request["database"],
+        log: false
+      )
+
+      opts = if direction == "up", do: [all: true], else: [step: Map.get(request, "step", 1)]
+      direction = String.to_existing_atom(direction)
+
+      File.cd!(root, fn ->
+        {:ok, versions, _} =
+          Ecto.Migrator.with_repo(
+            CronspecTest.AppRepo,
+            &Ecto.Migrator.run(&1, dir, direction, Keyword.put(opts, :log, false)),
+            mode: :temporary
+          )
+
+        %{"ok" => true, "versions" => versions}
+      end)
     end
 
     def handle("cron", %{"exprs" => exprs}) do
@@ -394,6 +423,11 @@ if Code.ensure_loaded?(Ecto.Repo) do
   end
 
   defmodule CronspecTest.Repo do
+    use Ecto.Repo, otp_app: :cronspec_test, adapter: Ecto.Adapters.Postgres
+  end
+
+  defmodule CronspecTest.AppRepo do
+    @moduledoc "An application's own Repo (the cron database of a test server)."
     use Ecto.Repo, otp_app: :cronspec_test, adapter: Ecto.Adapters.Postgres
   end
 
