@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .diagnostics import Origin, Span
-from .schedule import DayMatch, Schedule, Target, pg_cron
+from .schedule import DayMatch, Schedule, Target, oban, pg_cron
 
 # `run_as` of a spec: how a pg_cron job runs the body (a procedure, or the command as written)
 RunAs = Literal["auto", "procedure", "command"]
@@ -38,6 +38,28 @@ class JsonObject:
         """The object as plain data: dicts, lists and scalars, new at each call."""
         value: dict[str, Any] = json.loads(self.text)
         return value
+
+
+@dataclass(frozen=True)
+class ObanUnique:
+    """Oban's `unique` option as a spec gives it: the options it names, in Oban's terms."""
+
+    period: int | Literal["infinity"] | None = None
+    fields: tuple[str, ...] | None = None
+    keys: tuple[str, ...] | None = None
+    states: tuple[str, ...] | None = None
+    timestamp: str | None = None
+
+    def options(self) -> tuple[tuple[str, int | str | tuple[str, ...]], ...]:
+        """The options it sets, in a fixed order (Oban's defaults fill in the rest)."""
+        named = (
+            ("period", self.period),
+            ("fields", self.fields),
+            ("keys", self.keys),
+            ("states", self.states),
+            ("timestamp", self.timestamp),
+        )
+        return tuple((key, value) for key, value in named if value is not None)
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,9 @@ class Task:
     run_as: RunAs = "auto"  # how a pg_cron job runs `sql` (classify/run.py resolves it)
     # what the SQL body reaches outside the database on purpose (`reaches:`), sorted
     reaches: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # Oban job tags
+    meta: JsonObject | None = None  # Oban job meta, without cronspec's own keys
+    unique: ObanUnique | None = None  # Oban's unique option for the crontab's jobs
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""
@@ -103,6 +128,12 @@ class ObanSettings:
     """`[oban]` of cronspec.toml."""
 
     app: str
+    version: str = "2.23"  # as written; compare `target.version`, a tuple
+
+    @property
+    def target(self) -> Target:
+        """Oban at this version, with the syntax it accepts."""
+        return oban(self.version)
 
 
 @dataclass(frozen=True)

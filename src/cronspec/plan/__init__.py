@@ -5,8 +5,11 @@ of both executors built from that (`model.py`, `build.py`), and the views of the
 from ..schedule import UTC_NAMES, is_utc
 from .build import build_plan
 from .model import (
+    DEPLOY_META,
     HISTORY_JOB,
     HISTORY_SCHEDULE,
+    STARTUP_UNIQUE,
+    TASK_META,
     ObanJob,
     PgCheck,
     PgJob,
@@ -21,8 +24,11 @@ from .placement import PlacedSchedule, Placement, place
 from .views import ScheduleView, TaskView, report_views, task_views
 
 __all__ = [
+    "DEPLOY_META",
     "HISTORY_JOB",
     "HISTORY_SCHEDULE",
+    "STARTUP_UNIQUE",
+    "TASK_META",
     "UTC_NAMES",
     "ObanJob",
     "PgCheck",

@@ -140,8 +140,18 @@ def _oban_jobs(p: Placement) -> list[ObanJob]:
     ):
         if value is not None:
             options.append((key, value))
-    expressions = [s.emitted.text if s.emitted else None for s in p.schedules]
-    return [ObanJob(expr, task.worker, tuple(options), task.name) for expr in expressions]
+    if task.tags:
+        options.append(("tags", task.tags))
+    if task.meta is not None:
+        options.append(("meta", task.meta))
+    cron = [*options, ("unique", task.unique)] if task.unique is not None else options
+    jobs = []
+    for s in p.schedules:
+        if s.emitted is None:  # @startup: unique per deploy (ObanJob.unique), not the spec's
+            jobs.append(ObanJob(None, task.worker, tuple(options), task.name))
+        else:
+            jobs.append(ObanJob(s.emitted.text, task.worker, tuple(cron), task.name))
+    return jobs
 
 
 def _history_job(keep: str) -> PgJob:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import JsonObject, Settings
+from ..model import JsonObject, ObanUnique, Settings
 from ..schedule import is_utc
+from ..spec import OBAN_STATES
 
 HISTORY_JOB = "cronspec:purge-run-history"
 HISTORY_SCHEDULE = "17 3 * * *"
@@ -84,7 +85,13 @@ class PgCheck:
     about: str  # the statement or function that needs it
 
 
-ObanOption = tuple[str, JsonObject | str | int]
+ObanOption = tuple[str, JsonObject | str | int | tuple[str, ...] | ObanUnique]
+
+TASK_META = "cronspec_task"  # every job's meta names its task (merged with Oban's `cron` keys)
+DEPLOY_META = "cronspec_deploy"  # a @startup job's meta names the deploy; the app adds it at boot
+# A @startup job is one per task and deploy: alike by worker and those two meta keys, in every
+# state, forever (the Pruner's max_age must outlast a deploy's boots: README)
+STARTUP_UNIQUE = ObanUnique("infinity", ("worker", "meta"), (TASK_META, DEPLOY_META), OBAN_STATES)
 
 
 @dataclass(frozen=True)
@@ -93,16 +100,40 @@ class ObanJob:
 
     expr: str | None
     worker: str
-    options: tuple[ObanOption, ...]  # args (a JsonObject), queue, priority, max_attempts
+    # the spec's job options: args (a JsonObject), queue, priority, max_attempts, tags (a
+    # tuple), meta (a JsonObject), unique (an ObanUnique)
+    options: tuple[ObanOption, ...]
     task: str
 
     @property
     def opts(self) -> tuple[tuple[str, Any], ...]:
-        """The options as plain data (args as a dict), what a writer or a reader compares."""
-        return tuple(
-            (key, value.data() if isinstance(value, JsonObject) else value)
-            for key, value in self.options
-        )
+        """The spec's options as plain data (args and meta as dicts, tags as a list, unique as
+        pairs), what a writer or a reader compares."""
+        out: list[tuple[str, Any]] = []
+        for key, value in self.options:
+            if isinstance(value, JsonObject):
+                out.append((key, value.data()))
+            elif isinstance(value, ObanUnique):
+                out.append((key, value.options()))
+            elif isinstance(value, tuple):
+                out.append((key, list(value)))
+            else:
+                out.append((key, value))
+        return tuple(out)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The job's meta: the spec's, and the task's name under `cronspec_task`."""
+        spec = dict(self.opts).get("meta", {})
+        return {**spec, TASK_META: self.task}
+
+    @property
+    def unique(self) -> ObanUnique | None:
+        """Oban's unique option: cronspec's once-per-deploy one for a @startup job, else the
+        spec's."""
+        if self.expr is None:
+            return STARTUP_UNIQUE
+        return next((v for k, v in self.options if isinstance(v, ObanUnique)), None)
 
 
 @dataclass(frozen=True)
