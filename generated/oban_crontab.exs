@@ -6,35 +6,45 @@
 #   config :my_app, Oban,
 #     plugins: [{Oban.Plugins.Cron, crontab: crontab, timezone: tz}]
 #
-# `startup` lists the tasks to enqueue once at every boot, as {Worker, args, opts}:
+# `startup` lists the tasks to enqueue once per deploy, as {Worker, args, opts}; the
+# app's boot adds the deploy's id (a git SHA or image digest) to each one's meta:
 #
-#   for {worker, args, opts} <- startup, do: worker.new(args, opts) |> Oban.insert!()
+#   for {worker, args, opts} <- startup do
+#     opts = Keyword.update!(opts, :meta, &Map.put(&1, "cronspec_deploy", deploy_id))
+#     worker.new(args, opts) |> Oban.insert!()
+#   end
+
+# A @startup job is inserted once per task and deploy: Oban lets one node's insert
+# through, then finds the job by its worker and its meta's cronspec_task and
+# cronspec_deploy, in every state, for ever (while the Pruner keeps it).
+once_per_deploy = [period: :infinity, fields: [:worker, :meta], keys: [:cronspec_task, :cronspec_deploy], states: [:scheduled, :available, :executing, :retryable, :completed, :discarded, :cancelled]]
+
 %{
   timezone: "Etc/UTC",
   crontab: [
     # cache-cleanup
-    {"0 3 * * *", Singularity.Jobs.CacheCleanupWorker, queue: :maintenance, priority: 9},
+    {"0 3 * * *", Singularity.Jobs.CacheCleanupWorker, queue: :maintenance, priority: 9, meta: %{"cronspec_task" => "cache-cleanup"}},
     # code-ingest
-    {"0 6 * * 0", Singularity.Jobs.CodeIngestWorker, queue: :ingest, max_attempts: 3},
+    {"0 6 * * 0", Singularity.Jobs.CodeIngestWorker, queue: :ingest, max_attempts: 3, meta: %{"cronspec_task" => "code-ingest"}},
     # database-backup
-    {"0 * * * *", Singularity.Jobs.DatabaseBackupWorker, args: %{"format" => "custom"}, queue: :maintenance, max_attempts: 2},
+    {"0 * * * *", Singularity.Jobs.DatabaseBackupWorker, args: %{"format" => "custom"}, queue: :maintenance, max_attempts: 2, meta: %{"cronspec_task" => "database-backup"}},
     # database-backup
-    {"30 1 * * *", Singularity.Jobs.DatabaseBackupWorker, args: %{"format" => "custom"}, queue: :maintenance, max_attempts: 2},
+    {"30 1 * * *", Singularity.Jobs.DatabaseBackupWorker, args: %{"format" => "custom"}, queue: :maintenance, max_attempts: 2, meta: %{"cronspec_task" => "database-backup"}},
     # registry-sync
-    {"0 4 * * *", Singularity.Jobs.RegistrySyncWorker, max_attempts: 3},
+    {"0 4 * * *", Singularity.Jobs.RegistrySyncWorker, max_attempts: 3, meta: %{"cronspec_task" => "registry-sync"}},
     # template-embed
-    {"0 5 * * 0", Singularity.Jobs.TemplateEmbedWorker, queue: :ml},
+    {"0 5 * * 0", Singularity.Jobs.TemplateEmbedWorker, queue: :ml, meta: %{"cronspec_task" => "template-embed"}},
     # template-sync
-    {"0 2 * * *", Singularity.Jobs.TemplateSyncWorker, max_attempts: 5}
+    {"0 2 * * *", Singularity.Jobs.TemplateSyncWorker, max_attempts: 5, meta: %{"cronspec_task" => "template-sync"}}
   ],
   startup: [
     # code-ingest
-    {Singularity.Jobs.CodeIngestWorker, %{}, [queue: :ingest, max_attempts: 3]},
+    {Singularity.Jobs.CodeIngestWorker, %{}, [queue: :ingest, max_attempts: 3, meta: %{"cronspec_task" => "code-ingest"}, unique: once_per_deploy]},
     # knowledge-migration
-    {Singularity.Jobs.KnowledgeMigrationWorker, %{}, []},
+    {Singularity.Jobs.KnowledgeMigrationWorker, %{}, [meta: %{"cronspec_task" => "knowledge-migration"}, unique: once_per_deploy]},
     # rag-setup
-    {Singularity.Jobs.RagSetupWorker, %{}, []},
+    {Singularity.Jobs.RagSetupWorker, %{}, [meta: %{"cronspec_task" => "rag-setup"}, unique: once_per_deploy]},
     # templates-data-load
-    {Singularity.Jobs.TemplatesDataLoadWorker, %{}, []}
+    {Singularity.Jobs.TemplatesDataLoadWorker, %{}, [meta: %{"cronspec_task" => "templates-data-load"}, unique: once_per_deploy]}
   ]
 }

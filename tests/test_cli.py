@@ -14,7 +14,7 @@ from conftest import APP_TASK, ROOT, SQL_TASK
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]
 
-OUTPUTS = ["REPORT.md", "oban_crontab.exs", "pg_cron.sql", "pg_cron_rollback.sql"]
+OUTPUTS = ["REPORT.md", "oban_crontab.exs", "pg_cron.exs", "pg_cron.sql", "pg_cron_rollback.sql"]
 
 
 def _two_tasks(project: Project) -> Path:
@@ -50,7 +50,7 @@ def test_only_changed_files_are_rewritten(project: Project, cli: Cli) -> None:
     (root / "specs" / "seed.yaml").write_text(SQL_TASK.format(name="seed", schedule="0 2 * * *"))
     code, _, err = cli(root, "compile")
     assert code == 0
-    assert "wrote REPORT.md, pg_cron.sql" in err
+    assert "wrote REPORT.md, pg_cron.exs, pg_cron.sql" in err
     after = (root / "generated" / "oban_crontab.exs").stat()
     assert (after.st_ino, after.st_mtime_ns) == (crontab.st_ino, crontab.st_mtime_ns)
     assert "'0 2 * * *'" in (root / "generated" / "pg_cron.sql").read_text()
@@ -67,7 +67,7 @@ def test_check_reports_changed_missing_and_extra_files(project: Project, cli: Cl
     before = {p.name: p.read_bytes() for p in generated.iterdir()}
     code, out, err = cli(root, "compile", "--check")
     assert code == 1
-    assert "generated/ is stale (pg_cron.sql, REPORT.md, old.sql)" in err
+    assert "generated/ is stale (pg_cron.exs, pg_cron.sql, REPORT.md, old.sql)" in err
     assert "+++ b/generated/REPORT.md" in out and "--- /dev/null" in out
     assert "-INSERT INTO cronspec_desired_job VALUES ('seed', '0 1 * * *'," in out
     assert "+INSERT INTO cronspec_desired_job VALUES ('seed', '0 3 * * *'," in out

@@ -1,10 +1,15 @@
-"""The pg_cron migration and its rollback on a real PostgreSQL 15 + pg_cron 1.4.2 cluster.
+"""The pg_cron migration and its rollback on real PostgreSQL 15 servers: pg_cron 1.4.2 and 1.6.7.
 
 What is proved here: applying the example creates exactly the declared jobs and procedures and
 runs the @startup tasks; a second application changes no row; unmanaged jobs and procedures are
 never touched; a name clash or any failure changes nothing and names the task and its spec file;
 the rollback removes exactly what cronspec manages; the run-history purge job works; a plain role
 can apply the migration; psql and psycopg (autocommit on or off) both apply the file as is.
+Every test runs on both servers (`pg_server`), with the project compiled for the server's own
+`[pg_cron] version`. The server checks the migration makes are run for real: a file written for
+a newer pg_cron is refused, and on 1.6 `cron.timezone` must be the project's zone (a third and a
+fourth server run with `cron.timezone = 'Asia/Kathmandu'`, where a job also fires, to show
+which zone each pg_cron runs in).
 
 The shared helpers are in tests/support/dbtools.py.
 """
@@ -14,10 +19,12 @@ from __future__ import annotations
 import math
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 from conftest import ROOT
 from support.dbtools import (
@@ -35,11 +42,13 @@ from support.dbtools import (
     query,
     rollback_sql,
     snapshot,
+    write_project,
 )
 from support.pgcluster import PgCluster
+from support.servers import KINDS, Server
+from support.targeting import start_server, target_root, with_version
 
 from cronspec.plan import HISTORY_JOB, HISTORY_SCHEDULE
-from cronspec.render.pg_cron import fixed_sql
 
 pytestmark = pytest.mark.db
 
@@ -64,10 +73,26 @@ def expected_procedures(result: Compiled) -> dict[str, str]:
 
 
 @pytest.fixture
-def example_db(db: str) -> str:
+def example(example: Path, pg_server: Server) -> Path:
+    """The example, compiled for the server's pg_cron."""
+    return target_root(example, pg_server.target)
+
+
+@pytest.fixture
+def project(project: Callable[..., Path], pg_server: Server) -> Callable[..., Path]:
+    """Scratch projects compiled for the server's pg_cron (unless the toml names a version)."""
+
+    def make(specs: dict[str, str], toml: str | None = None) -> Path:
+        return project(specs, with_version(toml, pg_server.target))
+
+    return make
+
+
+@pytest.fixture
+def example_db(pg_db: str) -> str:
     """The cron database with the example's tables."""
-    execute(db, EXAMPLE_SCHEMA)
-    return db
+    execute(pg_db, EXAMPLE_SCHEMA)
+    return pg_db
 
 
 UNMANAGED = """
@@ -97,12 +122,12 @@ def unmanaged(dsn: str) -> Rows:
 
 
 def test_example_creates_the_declared_jobs_and_procedures(
-    example_db: str, example: Path, psql: Psql, tmp_path: Path
+    example_db: str, example: Path, pg_psql: Psql, tmp_path: Path
 ) -> None:
     result = compiled(example)
     sql_file = tmp_path / "pg_cron.sql"
     sql_file.write_text(result.files["pg_cron.sql"], encoding="utf-8")
-    psql(file=sql_file)  # psql -v ON_ERROR_STOP=1 -f, as the header says
+    pg_psql(file=sql_file)  # psql -v ON_ERROR_STOP=1 -f, as the header says
 
     assert jobs(example_db) == expected_jobs(result)
     assert set(jobs(example_db)) == {
@@ -209,17 +234,17 @@ def test_example_procedures_write_the_expected_rows(example_db: str, example: Pa
 
 
 def test_second_application_changes_no_row(
-    example_db: str, example: Path, psql: Psql, tmp_path: Path
+    example_db: str, example: Path, pg_psql: Psql, tmp_path: Path
 ) -> None:
     sql = migration(example)
     sql_file = tmp_path / "pg_cron.sql"
     sql_file.write_text(sql, encoding="utf-8")
-    psql(file=sql_file)
+    pg_psql(file=sql_file)
     before = snapshot(example_db)
     seeds = query(example_db, "SELECT xmin::text, t::text FROM work_plan_themes t")
     assert set(before) >= {"owned_job", "owned_procedure"}
     assert len(before["owned_job"]) == 5 and len(before["owned_procedure"]) == 4
-    psql(file=sql_file)
+    pg_psql(file=sql_file)
     assert snapshot(example_db) == before
     apply(example_db, sql, autocommit=False)  # psycopg's own BEGIN, then the file's
     assert snapshot(example_db) == before
@@ -261,7 +286,7 @@ def test_a_job_moved_to_another_database_comes_back(example_db: str, example: Pa
 
 
 def test_unmanaged_jobs_and_procedures_survive_apply_and_rollback(
-    example_db: str, example: Path, psql: Psql, tmp_path: Path
+    example_db: str, example: Path, pg_psql: Psql, tmp_path: Path
 ) -> None:
     execute(example_db, UNMANAGED)
     kept = unmanaged(example_db)
@@ -279,13 +304,13 @@ def test_unmanaged_jobs_and_procedures_survive_apply_and_rollback(
 
     rollback_file = tmp_path / "rollback.sql"
     rollback_file.write_text(result.files["pg_cron_rollback.sql"], encoding="utf-8")
-    psql(file=rollback_file)
+    pg_psql(file=rollback_file)
     assert unmanaged(example_db) == kept
     assert set(jobs(example_db)) == {"handmade"}
     assert procedures(example_db) == {"daily-pagerank-old": " SELECT 1 "}
     assert "owned_job" not in snapshot(example_db)
     after_rollback = snapshot(example_db)
-    psql(file=rollback_file)  # the rollback is idempotent
+    pg_psql(file=rollback_file)  # the rollback is idempotent
     apply(example_db, result.files["pg_cron_rollback.sql"])
     assert snapshot(example_db) == after_rollback
 
@@ -297,12 +322,12 @@ def test_unmanaged_jobs_and_procedures_survive_apply_and_rollback(
     }
 
 
-def test_rollback_on_a_database_never_migrated(db: str, example: Path) -> None:
-    execute(db, "SELECT cron.schedule('handmade', '7 7 * * *', 'SELECT 1')")
-    before = snapshot(db)
-    apply(db, rollback_sql(example))
-    apply(db, rollback_sql(example))
-    assert snapshot(db) == before
+def test_rollback_on_a_database_never_migrated(pg_db: str, example: Path) -> None:
+    execute(pg_db, "SELECT cron.schedule('handmade', '7 7 * * *', 'SELECT 1')")
+    before = snapshot(pg_db)
+    apply(pg_db, rollback_sql(example))
+    apply(pg_db, rollback_sql(example))
+    assert snapshot(pg_db) == before
 
 
 CLASHES = {
@@ -327,7 +352,7 @@ CLASHES = {
 @pytest.mark.parametrize("kind", sorted(CLASHES))
 @pytest.mark.parametrize("first_apply", [False, True], ids=["fresh", "after-apply"])
 def test_a_name_clash_fails_and_changes_nothing(
-    example_db: str, example: Path, psql: Psql, tmp_path: Path, kind: str, first_apply: bool
+    example_db: str, example: Path, pg_psql: Psql, tmp_path: Path, kind: str, first_apply: bool
 ) -> None:
     setup, task = CLASHES[kind]
     if first_apply:
@@ -339,7 +364,7 @@ def test_a_name_clash_fails_and_changes_nothing(
     before = snapshot(example_db)
     sql_file = tmp_path / "pg_cron.sql"
     sql_file.write_text(migration(example), encoding="utf-8")
-    failed = psql(file=sql_file, check=False)
+    failed = pg_psql(file=sql_file, check=False)
     assert failed.returncode != 0
     assert f"task {task} (specs/{task}.yaml)" in failed.stderr
     assert "exists, and cronspec's bookkeeping does not record it" in failed.stderr
@@ -390,7 +415,7 @@ def test_a_late_failure_undoes_every_earlier_change(
 
 
 def test_a_failing_startup_task_is_named_and_changes_nothing(
-    db: str, project: Callable[..., Path]
+    pg_db: str, project: Callable[..., Path]
 ) -> None:
     root = project(
         {
@@ -398,12 +423,12 @@ def test_a_failing_startup_task_is_named_and_changes_nothing(
             "schedule: ['@startup', '0 1 * * *']\nsql: INSERT INTO t VALUES (1 / 0);\n",
         }
     )
-    execute(db, "CREATE TABLE t (x int)")
-    before = snapshot(db)
-    error = apply_fails(db, migration(root))
+    execute(pg_db, "CREATE TABLE t (x int)")
+    before = snapshot(pg_db)
+    error = apply_fails(pg_db, migration(root))
     assert "task boom (specs/boom.yaml)" in message(error)
     assert "division by zero" in message(error)
-    assert snapshot(db) == before
+    assert snapshot(pg_db) == before
 
 
 # --- run history ------------------------------------------------------------------------------
@@ -414,19 +439,19 @@ TRIVIAL = (
 )
 
 
-def test_keep_history_purges_old_run_details(db: str, project: Callable[..., Path]) -> None:
+def test_keep_history_purges_old_run_details(pg_db: str, project: Callable[..., Path]) -> None:
     specs = {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")}
     root = project(specs, toml='[pg_cron]\nkeep_history = "7 days"\n')
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
-    apply(db, migration(root))
-    found = jobs(db)
+    execute(pg_db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
+    apply(pg_db, migration(root))
+    found = jobs(pg_db)
     assert set(found) == {"bump", HISTORY_JOB}
     schedule, command, database, _, active = found[HISTORY_JOB]
     assert (schedule, database, active) == (HISTORY_SCHEDULE, "cronspec_test", True)
     assert "cron.job_run_details" in command and "7 days" in command
 
     execute(
-        db,
+        pg_db,
         "INSERT INTO cron.job_run_details (jobid, runid, database, username, command, status, "
         "start_time, end_time) VALUES "
         "(1, 900001, 'cronspec_test', 'postgres', 'SELECT 1', 'succeeded', "
@@ -434,11 +459,13 @@ def test_keep_history_purges_old_run_details(db: str, project: Callable[..., Pat
         "(1, 900002, 'cronspec_test', 'postgres', 'SELECT 1', 'succeeded', "
         " now() - interval '1 day', now() - interval '1 day')",
     )
-    execute(db, command)
-    assert query(db, "SELECT runid FROM cron.job_run_details WHERE runid > 900000") == [(900002,)]
+    execute(pg_db, command)
+    assert query(pg_db, "SELECT runid FROM cron.job_run_details WHERE runid > 900000") == [
+        (900002,)
+    ]
 
-    apply(db, migration(project(specs)))  # keep_history removed: its job goes
-    assert set(jobs(db)) == {"bump"}
+    apply(pg_db, migration(project(specs)))  # keep_history removed: its job goes
+    assert set(jobs(pg_db)) == {"bump"}
 
 
 # --- a role that is not superuser -------------------------------------------------------------
@@ -447,10 +474,10 @@ ROLE = "cronspec_deployer"
 
 
 @pytest.fixture
-def deployer(db: str) -> Iterator[str]:
+def deployer(pg_db: str) -> Iterator[str]:
     """A plain login role owning the app's objects; returns its DSN."""
     execute(
-        db,
+        pg_db,
         f"""
         DO $$ BEGIN
           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') THEN
@@ -463,26 +490,26 @@ def deployer(db: str) -> Iterator[str]:
         """,
     )
     try:
-        yield as_role(db, ROLE)
+        yield as_role(pg_db, ROLE)
     finally:
         execute(
-            db,
+            pg_db,
             f"REVOKE EXECUTE ON FUNCTION cron.alter_job(bigint, text, text, text, text, boolean) "
             f"FROM {ROLE}",
         )
 
 
 def test_a_plain_role_applies_when_no_job_changes_active(
-    deployer: str, db: str, example: Path, project: Callable[..., Path]
+    deployer: str, pg_db: str, example: Path, project: Callable[..., Path]
 ) -> None:
     execute(deployer, EXAMPLE_SCHEMA)
     result = compiled(example)
     apply(deployer, result.files["pg_cron.sql"])
-    assert jobs(db) == expected_jobs(result, user=ROLE)
-    assert procedures(db) == expected_procedures(result)
-    before = snapshot(db)
+    assert jobs(pg_db) == expected_jobs(result, user=ROLE)
+    assert procedures(pg_db) == expected_procedures(result)
+    before = snapshot(pg_db)
     apply(deployer, result.files["pg_cron.sql"])
-    assert snapshot(db) == before
+    assert snapshot(pg_db) == before
 
     # `enabled: false` needs cron.alter_job, revoked from PUBLIC: a clear failure, no change.
     spec = example / "specs" / "pattern-learning.yaml"
@@ -492,37 +519,37 @@ def test_a_plain_role_applies_when_no_job_changes_active(
     assert "task pattern-learning (specs/pattern-learning.yaml)" in text
     assert "cron.alter_job" in text and ROLE in text
     assert "GRANT EXECUTE ON FUNCTION cron.alter_job" in (error.diag.message_hint or "")
-    assert snapshot(db) == before
+    assert snapshot(pg_db) == before
 
     # With EXECUTE granted, the plain role can (de)activate its own jobs.
     execute(
-        db,
+        pg_db,
         "GRANT EXECUTE ON FUNCTION cron.alter_job(bigint, text, text, text, text, boolean) "
         f"TO {ROLE}",
     )
     apply(deployer, migration(example))
-    assert jobs(db)["pattern-learning"][4] is False
+    assert jobs(pg_db)["pattern-learning"][4] is False
     apply(deployer, rollback_sql(example))
-    assert jobs(db) == {}
-    assert procedures(db) == {}
+    assert jobs(pg_db) == {}
+    assert procedures(pg_db) == {}
 
 
 def test_a_plain_role_leaves_other_roles_jobs_alone(
-    deployer: str, db: str, project: Callable[..., Path]
+    deployer: str, pg_db: str, project: Callable[..., Path]
 ) -> None:
     """Jobs are per role; so is the run history the purge job can see and delete."""
     root = project(
         {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")},
         toml='[pg_cron]\nkeep_history = "7 days"\n',
     )
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
-    execute(db, "SELECT cron.schedule('bump', '5 5 * * *', 'SELECT 1')")  # postgres's own job
-    postgres_job = query(db, "SELECT j.xmin::text, j::text FROM cron.job j")
+    execute(pg_db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
+    execute(pg_db, "SELECT cron.schedule('bump', '5 5 * * *', 'SELECT 1')")  # postgres's own job
+    postgres_job = query(pg_db, "SELECT j.xmin::text, j::text FROM cron.job j")
     apply(deployer, migration(root))
-    rows = query(db, "SELECT username, schedule FROM cron.job WHERE jobname = 'bump' ORDER BY 1")
+    rows = query(pg_db, "SELECT username, schedule FROM cron.job WHERE jobname = 'bump' ORDER BY 1")
     assert rows == [(ROLE, "0 1 * * *"), ("postgres", "5 5 * * *")]
     execute(
-        db,
+        pg_db,
         "INSERT INTO cron.job_run_details (jobid, runid, database, username, command, status, "
         "start_time, end_time) SELECT 1, 900000 + i, 'cronspec_test', u, 'SELECT 1', "
         "'succeeded', now() - interval '9 days', now() - interval '9 days' "
@@ -530,19 +557,20 @@ def test_a_plain_role_leaves_other_roles_jobs_alone(
     )
     (command,) = query(deployer, "SELECT command FROM cron.job WHERE jobname LIKE 'cronspec:%'")[0]
     execute(deployer, command)  # as the job runs: as its role, under row-level security
-    assert query(db, "SELECT username FROM cron.job_run_details WHERE runid > 900000") == [
+    assert query(pg_db, "SELECT username FROM cron.job_run_details WHERE runid > 900000") == [
         ("postgres",)
     ]
     apply(deployer, rollback_sql(root))
-    assert query(db, "SELECT j.xmin::text, j::text FROM cron.job j") == postgres_job
+    assert query(pg_db, "SELECT j.xmin::text, j::text FROM cron.job j") == postgres_job
 
 
 # --- psql -1 and psql without ON_ERROR_STOP ---------------------------------------------------
 
 
 def test_psql_single_transaction_and_no_error_stop(
-    example_db: str, example: Path, cluster: PgCluster, tmp_path: Path
+    example_db: str, example: Path, pg_server: Server, tmp_path: Path
 ) -> None:
+    cluster = pg_server.cluster
     sql_file = tmp_path / "pg_cron.sql"
     sql_file.write_text(migration(example), encoding="utf-8")
     base = [a for a in cluster.psql() if a != "ON_ERROR_STOP=1"]
@@ -574,39 +602,42 @@ def test_psql_single_transaction_and_no_error_stop(
 # --- settings and awkward text ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("version", ["1.5", "1.6"])
 def test_a_migration_for_a_newer_pg_cron_refuses_to_run(
-    db: str, project: Callable[..., Path]
+    db: str, tmp_path: Path, version: str
 ) -> None:
-    root = project(
-        {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")},
-        toml='[pg_cron]\nversion = "1.5"\n',
+    """A file written for 1.5 or 1.6 on the 1.4.2 server (1.6.7 is the newest there is)."""
+    root = write_project(
+        tmp_path,
+        {"bump": TRIVIAL.format(name="bump", schedule="0 1 * * *")},
+        f'[pg_cron]\nversion = "{version}"\n',
     )
     execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
     before = snapshot(db)
     error = apply_fails(db, migration(root))
-    assert "generated for pg_cron 1.5, but this server has pg_cron 1.4" in message(error)
+    assert f"generated for pg_cron {version}, but this server has pg_cron 1.4" in message(error)
     assert snapshot(db) == before
 
 
 def test_changing_the_procedure_schema_moves_the_procedures(
-    db: str, project: Callable[..., Path]
+    pg_db: str, project: Callable[..., Path]
 ) -> None:
     specs = {
         "bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *"),
         "other.yaml": TRIVIAL.format(name="other", schedule="0 2 * * *"),
     }
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
-    apply(db, migration(project(specs)))
-    jobid = query(db, "SELECT jobid FROM cron.job WHERE jobname = 'bump'")
+    execute(pg_db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0)")
+    apply(pg_db, migration(project(specs)))
+    jobid = query(pg_db, "SELECT jobid FROM cron.job WHERE jobname = 'bump'")
     moved = project(specs, toml='[pg_cron]\nschema = "jobs"\n')
-    apply(db, migration(moved))
-    assert procedures(db, "cronspec") == {}
-    assert set(procedures(db, "jobs")) == {"bump", "other"}
-    assert jobs(db)["bump"][1] == 'CALL "jobs"."bump"()'
-    assert query(db, "SELECT jobid FROM cron.job WHERE jobname = 'bump'") == jobid
-    execute(db, 'CALL jobs."bump"()')
-    apply(db, rollback_sql(moved))
-    assert procedures(db, "jobs") == {} and jobs(db) == {}
+    apply(pg_db, migration(moved))
+    assert procedures(pg_db, "cronspec") == {}
+    assert set(procedures(pg_db, "jobs")) == {"bump", "other"}
+    assert jobs(pg_db)["bump"][1] == 'CALL "jobs"."bump"()'
+    assert query(pg_db, "SELECT jobid FROM cron.job WHERE jobname = 'bump'") == jobid
+    execute(pg_db, 'CALL jobs."bump"()')
+    apply(pg_db, rollback_sql(moved))
+    assert procedures(pg_db, "jobs") == {} and jobs(pg_db) == {}
 
 
 AWKWARD_BODY = (
@@ -616,7 +647,7 @@ AWKWARD_BODY = (
 
 
 def test_bodies_and_commands_with_quotes_dollars_and_backslashes(
-    db: str, project: Callable[..., Path]
+    pg_db: str, project: Callable[..., Path]
 ) -> None:
     body = AWKWARD_BODY % "'%I'"
     spec = "name: odd\ndescription: d\nkind: sql\nschedule: '0 1 * * *'\nsql: |\n" + "".join(
@@ -627,17 +658,17 @@ def test_bodies_and_commands_with_quotes_dollars_and_backslashes(
         "sql: 'VACUUM \"Odd ''Table\"'\n"
     )
     root = project({"odd.yaml": spec, "bare.yaml": bare})
-    execute(db, 'CREATE TABLE odd (s text, "Weird ""col""" int); CREATE TABLE "Odd \'Table" ()')
+    execute(pg_db, 'CREATE TABLE odd (s text, "Weird ""col""" int); CREATE TABLE "Odd \'Table" ()')
     result = compiled(root)
-    apply(db, result.files["pg_cron.sql"])
-    assert procedures(db) == {"odd": body + "\n"}
-    assert jobs(db)["bare"][1] == 'VACUUM "Odd \'Table"'
-    execute(db, "INSERT INTO odd VALUES ('a', NULL)")
-    execute(db, 'CALL cronspec."odd"()')
-    assert query(db, "SELECT s FROM odd") == [("it's \\ $body$ é  $body_1$ \t%I",)]
-    before = snapshot(db)
-    apply(db, result.files["pg_cron.sql"])
-    assert snapshot(db) == before
+    apply(pg_db, result.files["pg_cron.sql"])
+    assert procedures(pg_db) == {"odd": body + "\n"}
+    assert jobs(pg_db)["bare"][1] == 'VACUUM "Odd \'Table"'
+    execute(pg_db, "INSERT INTO odd VALUES ('a', NULL)")
+    execute(pg_db, 'CALL cronspec."odd"()')
+    assert query(pg_db, "SELECT s FROM odd") == [("it's \\ $body$ é  $body_1$ \t%I",)]
+    before = snapshot(pg_db)
+    apply(pg_db, result.files["pg_cron.sql"])
+    assert snapshot(pg_db) == before
 
 
 def test_concurrent_deploys_wait_for_each_other(example_db: str, example: Path) -> None:
@@ -674,29 +705,92 @@ def test_concurrent_deploys_wait_for_each_other(example_db: str, example: Path) 
     assert procedures(example_db) == expected_procedures(changed)
 
 
-def test_the_cron_timezone_check_of_pg_cron_1_5(db: str, project: Callable[..., Path]) -> None:
-    """1.4.2 has no cron.timezone: the 1.5+ check runs here with its version bound lowered and
-    pg_settings stood in for by a temporary view (1.4.2's placeholder is not in pg_settings)."""
-    root = project(
-        {"bump.yaml": TRIVIAL.format(name="bump", schedule="0 1 * * *")},
-        toml='timezone = "Asia/Tokyo"\n[pg_cron]\nversion = "1.5"\n',
+# --- cron.timezone: which zone each pg_cron runs jobs in, and the migration's check -------------
+
+ZONE = "Asia/Kathmandu"  # +05:45: a job at the same instant has another minute and hour there
+
+
+@pytest.fixture(scope="module")
+def zoned() -> Iterator[dict[str, PgCluster]]:
+    """A 1.4.2 and a 1.6.7 server started with cron.timezone = Asia/Kathmandu (pg_cron reads it
+    only at server start)."""
+    started: dict[str, PgCluster] = {}
+    try:
+        for key, kind in KINDS.items():
+            started[key] = start_server(kind, "cronspec_test", {"cron.timezone": f"'{ZONE}'"})
+        yield started
+    finally:
+        for pg in started.values():
+            pg.stop()
+
+
+def test_the_cron_timezone_check_passes_on_a_matching_server_and_fails_on_another(
+    db16: str, zoned: dict[str, PgCluster], tmp_path: Path
+) -> None:
+    """pg_cron 1.6 runs jobs in cron.timezone: the migration checks it is the project's zone."""
+    specs = {"bump": TRIVIAL.format(name="bump", schedule="0 1 * * *")}
+    here = write_project(
+        tmp_path / "here", specs, f'timezone = "{ZONE}"\n[pg_cron]\nversion = "1.6"\n'
     )
-    sql = migration(root)
-    helpers = fixed_sql("helpers.sql")
-    assert helpers in sql
-    assert "CALL pg_temp.cronspec_migrate('default', '1.5',\n  ARRAY['Asia/Tokyo']," in sql
-    check = "SELECT pg_temp.cronspec_check_server('1.4', ARRAY['Asia/Tokyo'], 'Asia/Tokyo', %s)"
-    with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute(helpers.encode())
-        conn.execute(
-            "CREATE TEMPORARY VIEW pg_settings AS SELECT 'cron.timezone'::text AS name, "
-            "current_setting('cron.timezone') AS setting; "
-            "SET search_path = pg_temp, pg_catalog, public"
+    utc = write_project(tmp_path / "utc", specs, '[pg_cron]\nversion = "1.6"\n')
+    kathmandu = zoned["1.6"].dsn()
+    for dsn in (kathmandu, db16, zoned["1.4"].dsn()):
+        execute(dsn, "CREATE TABLE IF NOT EXISTS tiny (n int NOT NULL DEFAULT 0)")
+    apply(kathmandu, migration(here))
+    assert jobs(kathmandu)["bump"][:1] == ("0 1 * * *",)
+    before = snapshot(db16)
+    error = apply_fails(db16, migration(here))
+    assert f"schedules are written for {ZONE}, but cron.timezone is GMT" in message(error)
+    assert snapshot(db16) == before
+    before = snapshot(kathmandu)
+    error = apply_fails(kathmandu, migration(utc))
+    assert f"written for UTC (or GMT), but cron.timezone is {ZONE}" in message(error)
+    assert snapshot(kathmandu) == before
+    apply(db16, migration(utc))  # GMT is UTC
+    # pg_cron 1.4 ignores the setting: a 1.4 file in UTC applies on a server that sets another
+    apply(zoned["1.4"].dsn(), migration(write_project(tmp_path / "v14", specs)))
+
+
+def test_cron_timezone_is_one_setting_of_the_server(db16: str) -> None:
+    """pg_cron has no zone per job: cron.timezone is read at server start, for every job."""
+    assert query(db16, "SELECT context FROM pg_settings WHERE name = 'cron.timezone'") == [
+        ("postmaster",)
+    ]
+    columns = query(
+        db16,
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'cron' AND table_name = 'job' AND column_name ~ 'zone'",
+    )
+    assert columns == []
+
+
+def test_pg_cron_1_4_runs_in_gmt_and_1_6_in_cron_timezone(zoned: dict[str, PgCluster]) -> None:
+    """On both servers (cron.timezone = Asia/Kathmandu) one job is due at the next minute in
+    GMT, another at the same instant in Kathmandu; 1.4.2 runs the first, 1.6.7 the second."""
+    now = datetime.now(UTC)
+    due = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    if (due - now).total_seconds() < 5:  # time to schedule them before the minute starts
+        due += timedelta(minutes=1)
+    local = due.astimezone(ZoneInfo(ZONE))
+    for pg in zoned.values():
+        execute(
+            pg.dsn(),
+            "DROP TABLE IF EXISTS fired; CREATE TABLE fired (zone text);"
+            f"SELECT cron.schedule('gmt', '{due.minute} {due.hour} * * *', "
+            "$$INSERT INTO fired VALUES ('gmt')$$);"
+            f"SELECT cron.schedule('local', '{local.minute} {local.hour} * * *', "
+            "$$INSERT INTO fired VALUES ('local')$$);",
         )
-        conn.execute("SET cron.timezone = 'Asia/Tokyo'")
-        conn.execute(check, ([1, 4],))
-        conn.execute(check, ([1, 5],))  # not checked on 1.4: the view is not read
-        conn.execute("SET cron.timezone = 'UTC'")
-        conn.execute(check, ([1, 5],))
-        with pytest.raises(psycopg.Error, match=r"for Asia/Tokyo, but cron\.timezone is UTC"):
-            conn.execute(check, ([1, 4],))
+    expected = {"1.4": [("gmt",)], "1.6": [("local",)]}
+    deadline = due + timedelta(seconds=20)
+    got: dict[str, Rows] = {}
+    while datetime.now(UTC) < deadline:
+        got = {k: query(pg.dsn(), "SELECT zone FROM fired") for k, pg in zoned.items()}
+        if all(got.values()):
+            break
+        time.sleep(0.5)
+    time.sleep(1)  # the other job, if pg_cron ran it too, has had its chance
+    got = {k: query(pg.dsn(), "SELECT zone FROM fired ORDER BY 1") for k, pg in zoned.items()}
+    for pg in zoned.values():
+        execute(pg.dsn(), "SELECT cron.unschedule(jobid) FROM cron.job")
+    assert got == expected, f"due {due:%H:%M} GMT = {local:%H:%M} in {ZONE}"

@@ -11,7 +11,8 @@ crontab the suite generates here, `check_crontab`:
   enqueues the startup jobs, which real workers perform; the Cron plugin then inserts one job per
   crontab entry (on a second instance where every entry is at @reboot, so it fires now);
 - and compares every job Oban inserted with the plan: worker, args (exact Elixir terms), queue,
-  priority and max_attempts, in the `%Oban.Job{}` and in its `oban_jobs` row.
+  priority, max_attempts, tags and meta (the spec's, and `cronspec_task`; a startup job's also
+  `cronspec_deploy`), in the `%Oban.Job{}` and in its `oban_jobs` row.
 
 test_adversarial.py uses the same check for its spec sets; test_oban.py compares schedules.
 """
@@ -86,6 +87,17 @@ SHAPES = {
         "queue: q_1",
         "priority: 0",
         "max_attempts: 100",
+        "tags: [nightly, 'team:search', 'two words', é]",
+        "meta: {team: search, n: 1, f: 0.5, 'quote\"': '#{x}', nested: {l: [1, {}, null]}}",
+        "unique: {period: 300, fields: [worker, args], keys: [mode], states: [available],",
+        "         timestamp: scheduled_at}",
+    ),
+    "unique-forever.yaml": spec(
+        "name: unique-forever",
+        *APP,
+        'schedule: "0 0 * * *"',
+        "worker: A.Forever",
+        "unique: {period: infinity}",
     ),
     "startup-only.yaml": spec(
         "name: startup-only",

@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import ROOT, SQL_TASK
-from support.pgcluster import PgCluster
+from support.servers import Server
+from support.targeting import with_version
 
 from cronspec import api
 from cronspec import cli as cli_module
@@ -20,6 +21,16 @@ pytestmark = pytest.mark.db
 
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def project(project: Project, pg_server: Server) -> Project:
+    """Scratch projects compiled for the server's pg_cron (unless the toml names a version)."""
+
+    def make(specs: dict[str, str], toml: str | None = None) -> Path:
+        return project(specs, with_version(toml, pg_server.target))
+
+    return make
 
 
 def _jobs(dsn: str) -> dict[str, tuple[str, str, bool]]:
@@ -36,10 +47,10 @@ def _tiny(project: Project, cli: Cli, toml: str | None = None, **schedules: str)
 
 
 @pytest.fixture
-def table(db: str) -> str:
-    with psycopg.connect(db) as conn:
+def table(pg_db: str) -> str:
+    with psycopg.connect(pg_db) as conn:
         conn.execute("CREATE TABLE t (a int)")
-    return db
+    return pg_db
 
 
 def test_plan_apply_drift_cycle(project: Project, cli: Cli, table: str) -> None:
@@ -163,8 +174,8 @@ def test_connection_failures_are_short(cli: Cli, dsn: str, message: str) -> None
     assert all(line.startswith("cronspec: ") for line in err.splitlines())
 
 
-def test_database_without_pg_cron(cli: Cli, cluster: PgCluster) -> None:
-    dsn = cluster.new_database("no_cron")
+def test_database_without_pg_cron(cli: Cli, pg_server: Server) -> None:
+    dsn = pg_server.cluster.new_database("no_cron")
     try:
         code, _, err = cli(ROOT, "drift", "--dsn", dsn)
         assert code == 1
@@ -178,13 +189,13 @@ def test_database_without_pg_cron(cli: Cli, cluster: PgCluster) -> None:
             "current database.",
         ]
     finally:
-        cluster.drop_database("no_cron")
+        pg_server.cluster.drop_database("no_cron")
 
 
-def test_missing_privilege_prints_message_and_hint(cli: Cli, cluster: PgCluster, db: str) -> None:
-    cluster.sql("DROP ROLE IF EXISTS nobody_special; CREATE ROLE nobody_special LOGIN")
+def test_missing_privilege_prints_message_and_hint(cli: Cli, pg_server: Server, pg_db: str) -> None:
+    pg_server.cluster.sql("DROP ROLE IF EXISTS nobody_special; CREATE ROLE nobody_special LOGIN")
     try:
-        dsn = cluster.dsn().replace("user=postgres", "user=nobody_special")
+        dsn = pg_server.cluster.dsn().replace("user=postgres", "user=nobody_special")
         code, _, err = cli(ROOT, "plan", "--dsn", dsn)
         assert code == 1
         assert err.splitlines() == [
@@ -193,7 +204,7 @@ def test_missing_privilege_prints_message_and_hint(cli: Cli, cluster: PgCluster,
             "cronspec: hint: as a superuser: GRANT USAGE ON SCHEMA cron TO nobody_special",
         ]
     finally:
-        cluster.sql("DROP ROLE nobody_special")
+        pg_server.cluster.sql("DROP ROLE nobody_special")
 
 
 # --- exit codes of plan: 0 none, 2 changes, 1 findings, 3 usage errors and crashes -------------

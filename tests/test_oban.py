@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -19,10 +20,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from support.oban import Oban, crontab_path
+from support.oban import OBAN_DB, NodeBoot, Oban, boot_nodes, crontab_path, write_crontab
+from support.pgcluster import PgCluster
 from support.schedule_corpus import CASES, START, Case
 
-from cronspec.api import compile_project
+from cronspec.api import compile_project, compile_specs
 from cronspec.schedule import OBAN, next_runs, parse
 
 pytestmark = pytest.mark.elixir
@@ -73,6 +75,8 @@ def test_readme_snippets_enqueue_the_startup_jobs(example: Path, oban: Oban) -> 
         ('[{"*/10 * * * * *", W}]', "unrecognized cron expression: * *"),
         ('[{"0 0 * * *", W, queue: 5}]', "expected valid job options"),
         ('[{"0 0 * * *", W, priority: 10}]', "expected valid job options"),
+        # the zone is the plugin's: an entry cannot have its own (cronspec's C306 says so)
+        ('[{"0 0 * * *", W, timezone: "Europe/Berlin"}]', "expected valid job options"),
     ],
 )
 def test_oban_refuses(tmp_path: Path, oban: Oban, crontab: str, message: str) -> None:
@@ -92,6 +96,106 @@ def test_oban_refuses_an_unknown_zone(tmp_path: Path, oban: Oban) -> None:
     booted = oban.boot(tmp_path)
     assert not booted.accepted
     assert "expected :timezone to be a known timezone" in booted.error
+
+
+# -- job options: tags, meta, unique ---------------------------------------------------------------
+
+OPTIONS = {
+    "once.yaml": (
+        "name: once\ndescription: d\nkind: app\nschedule: '0 1 * * *'\nworker: A.Once\n"
+        "tags: [nightly, billing]\nmeta: {team: billing, rank: 2}\n"
+        "unique: {period: infinity, fields: [worker]}\n"
+    ),
+    "every.yaml": (
+        "name: every\ndescription: d\nkind: app\nschedule: '0 2 * * *'\nworker: A.Every\n"
+        "meta: {team: search}\n"
+    ),
+}
+
+
+def test_job_options_reach_oban_jobs(project: Callable[..., Path], oban: Oban) -> None:
+    """Tags and meta land in oban_jobs; `unique` makes the Cron plugin's second insert of an
+    entry a conflict (two plugin instances insert every entry, one after the other)."""
+    root = project(OPTIONS)
+    compiled = compile_specs(root)
+    assert compiled.ok and compiled.plan is not None, compiled.diagnostics
+    write_crontab(root, compiled.files)
+    booted = oban.boot(root, cron_rounds=2)
+    assert booted.accepted, booted.error
+    assert booted.cron_rows == {"once": 1, "every": 2}
+    rows = {json.loads(j.row["meta"])["cronspec_task"]: j.row for j in booted.cron}
+    assert rows["once"]["tags"] == ["nightly", "billing"]
+    assert json.loads(rows["once"]["meta"]) == {
+        "cron": True,
+        "cron_expr": "@reboot",
+        "cronspec_task": "once",
+        "rank": 2,
+        "team": "billing",
+    }
+    assert rows["every"]["tags"] == []
+    assert json.loads(rows["every"]["meta"])["team"] == "search"
+
+
+# -- @startup: once per deploy, however many nodes boot at once ----------------------------------
+
+
+def test_startup_tasks_run_once_per_deploy(
+    example: Path, oban: Oban, cluster: PgCluster, tmp_path: Path
+) -> None:
+    """Two app nodes (separate Elixir VMs, each its own Oban) run the README's boot snippet at
+    the same moment against one database: each startup task is inserted and performed once for
+    the deploy; booting the same deploy again does nothing; a new deploy runs each once more."""
+    outcome = compile_project(example)
+    assert outcome.compiled.ok and outcome.compiled.plan is not None
+    tasks = sorted(j.task for j in outcome.compiled.plan.oban_jobs if j.expr is None)
+    assert len(tasks) == 4
+    cluster.sql(
+        "DELETE FROM oban_jobs; DROP TABLE IF EXISTS cronspec_performs;"
+        "CREATE TABLE cronspec_performs (task text, deploy text, node text, job bigint)",
+        dbname=OBAN_DB,
+    )
+
+    def rows(sql: str) -> list[str]:
+        return sorted(cluster.sql(sql, dbname=OBAN_DB).split())
+
+    def deploy(name: str, boot: Path | None = None) -> list[NodeBoot]:
+        nodes = boot_nodes(cluster, example, name, 2, boot=boot)
+        spread = max(n.started_us for n in nodes) - min(n.started_us for n in nodes)
+        assert spread < 500_000, f"the nodes did not boot at once ({spread} us apart)"
+        return nodes
+
+    try:
+        first = deploy("rel-1")
+        jobs = "SELECT meta->>'cronspec_task' FROM oban_jobs WHERE meta->>'cronspec_deploy' = "
+        runs = "SELECT task FROM cronspec_performs WHERE deploy = "
+        assert rows(jobs + "'rel-1'") == tasks
+        assert rows(runs + "'rel-1'") == tasks
+        # every node's insert of every task: one went through, the others conflicted
+        for task in tasks:
+            outcomes = [conflict for n in first for t, _, conflict in n.inserted if t == task]
+            assert sorted(outcomes) == [False, True], (task, first)
+        again = deploy("rel-1")  # a restart of the same release
+        assert all(conflict for n in again for _, _, conflict in n.inserted)
+        assert rows(runs + "'rel-1'") == tasks
+        deploy("rel-2")
+        assert rows(jobs + "'rel-2'") == tasks
+        assert rows(runs + "'rel-2'") == tasks
+        assert rows("SELECT count(*) FROM cronspec_performs") == [str(2 * len(tasks))]
+        # the control: without the unique option (as the snippet of earlier releases), every
+        # node inserts and runs every task
+        naive = tmp_path / "naive_boot.exs"
+        naive.write_text(
+            '{%{startup: startup}, _} = Code.eval_file("generated/oban_crontab.exs")\n'
+            "for {worker, args, opts} <- startup do\n"
+            '  opts = Keyword.update!(opts, :meta, &Map.put(&1, "cronspec_deploy", "naive"))\n'
+            "  worker.new(args, Keyword.delete(opts, :unique)) |> Oban.insert!()\n"
+            "end\n",
+            encoding="utf-8",
+        )
+        boot_nodes(cluster, example, "naive", 2, boot=naive)
+        assert rows(runs + "'naive'") == sorted(tasks * 2)
+    finally:
+        cluster.sql("DELETE FROM oban_jobs; DROP TABLE cronspec_performs", dbname=OBAN_DB)
 
 
 # -- next runs: cronspec's model against Oban's Cron plugin --------------------------------------

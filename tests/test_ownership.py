@@ -28,6 +28,8 @@ from support.dbtools import (
     query,
     write_project,
 )
+from support.servers import Server
+from support.targeting import with_version
 
 from cronspec import db
 from cronspec.api import compile_project
@@ -46,7 +48,7 @@ def task(name: str, schedule: str = "0 3 * * *") -> str:
 
 def project(root: Path, name: str, *tasks: str, schema: str = "cronspec") -> tuple[str, str]:
     """(migration, rollback) of a project of these tasks."""
-    toml = f'project = "{name}"\n[pg_cron]\nschema = "{schema}"\n'
+    toml = with_version(f'project = "{name}"\n[pg_cron]\nschema = "{schema}"\n', VERSION["pg_cron"])
     outcome = compile_project(write_project(root, {t: task(t) for t in tasks}, toml))
     assert outcome.compiled.ok, outcome.diagnostics
     files = outcome.compiled.files
@@ -64,10 +66,15 @@ def rows_of(dsn: str, usernames: tuple[str, ...], schemas: tuple[str, ...]) -> l
     )
 
 
+VERSION = {"pg_cron": "1.4"}  # the server's, set by `tiny`: what the projects are compiled for
+
+
 @pytest.fixture
-def tiny(db: str) -> str:
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
-    return db
+def tiny(pg_server: Server, pg_db: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The cron database with a table `tiny`; the projects of the test target its server."""
+    monkeypatch.setitem(VERSION, "pg_cron", pg_server.target)
+    execute(pg_db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
+    return pg_db
 
 
 def kinds(actions: list[Any]) -> set[tuple[str, str, str]]:
@@ -371,7 +378,7 @@ def test_something_that_differs_stays_a_clash_showing_the_difference(
         apply_actions(tiny, sql, adopt=True)
 
 
-def test_psql_adopts_with_pgoptions(tiny: str, tmp_path: Path, cluster: Any) -> None:
+def test_psql_adopts_with_pgoptions(tiny: str, tmp_path: Path, pg_server: Server) -> None:
     import subprocess
 
     sql, _ = project(tmp_path / "p", "app", "alpha")
@@ -380,10 +387,10 @@ def test_psql_adopts_with_pgoptions(tiny: str, tmp_path: Path, cluster: Any) -> 
     file = tmp_path / "pg_cron.sql"
     file.write_text(sql, encoding="utf-8")
     run = subprocess.run(
-        [*cluster.psql(), "-q", "-f", str(file)],
+        [*pg_server.cluster.psql(), "-q", "-f", str(file)],
         capture_output=True,
         text=True,
-        env={**cluster.env(), "PGOPTIONS": "-c cronspec.adopt=on"},
+        env={**pg_server.cluster.env(), "PGOPTIONS": "-c cronspec.adopt=on"},
         check=False,
     )
     assert run.returncode == 0, run.stderr

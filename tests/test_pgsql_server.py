@@ -319,7 +319,10 @@ def test_pg_partman_maintenance_commits_so_it_runs_only_unwrapped(server: PgClus
     # the job's own command, at top level in a fresh session as pg_cron runs it: it works
     assert outcome(server, body, "alone") == OK
     with session(server) as conn:
-        assert conn.execute(count).fetchone() == (children,)
+        # the dropped partition is back (how many more pg_partman premakes depends on the hour)
+        assert conn.execute(f"SELECT to_regclass('{newest}') IS NOT NULL").fetchone() == (True,)
+        (after,) = conn.execute(count).fetchone() or (0,)
+        assert after >= children
 
 
 BROKEN_PIPE = "ERROR:  could not close pipe to external command: Broken pipe"

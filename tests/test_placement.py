@@ -9,23 +9,34 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import SQL_TASK
-from support.pgcluster import PgCluster
+from support.servers import Server
+from support.targeting import with_version
 
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def other(cluster: PgCluster, db: str) -> Iterator[str]:
-    cluster.new_database("analytics")
-    with psycopg.connect(cluster.dsn("analytics")) as conn:
+def project(project: Project, pg_server: Server) -> Project:
+    """Scratch projects compiled for the server's pg_cron (unless the toml names a version)."""
+
+    def make(specs: dict[str, str], toml: str | None = None) -> Path:
+        return project(specs, with_version(toml, pg_server.target))
+
+    return make
+
+
+@pytest.fixture
+def other(pg_server: Server, pg_db: str) -> Iterator[str]:
+    pg_server.cluster.new_database("analytics")
+    with psycopg.connect(pg_server.cluster.dsn("analytics")) as conn:
         conn.execute("CREATE TABLE t (a int)")
-    with psycopg.connect(db) as conn:
+    with psycopg.connect(pg_db) as conn:
         conn.execute("CREATE TABLE t (a int)")
-    yield db
-    with psycopg.connect(db) as conn:  # the job must go before its database can
+    yield pg_db
+    with psycopg.connect(pg_db) as conn:  # the job must go before its database can
         conn.execute("SELECT cron.unschedule(jobid) FROM cron.job")
-    cluster.drop_database("analytics")
+    pg_server.cluster.drop_database("analytics")
 
 
 def _job(dsn: str) -> tuple[str, str, str]:

@@ -28,7 +28,8 @@ from support.dbtools import (
     snapshot,
     write_project,
 )
-from support.pgcluster import PgCluster
+from support.servers import Server
+from support.targeting import with_version
 
 from cronspec import api, db
 from cronspec.render.pg_cron import LOCK_KEY
@@ -44,16 +45,21 @@ TASK = (
 
 def tiny_project(root: Path, toml: str = "", **schedules: str) -> Path:
     specs = {n: TASK.format(name=n, schedule=s) for n, s in schedules.items()}
-    write_project(root, specs, toml)
+    write_project(root, specs, with_version(toml, VERSION["pg_cron"]))
     outcome = api.compile_project(root)
     assert outcome.compiled.ok, outcome.diagnostics
     return root
 
 
+VERSION = {"pg_cron": "1.4"}  # the server's, set by `tiny`: what the projects are compiled for
+
+
 @pytest.fixture
-def tiny(db: str) -> str:
-    execute(db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
-    return db
+def tiny(pg_server: Server, pg_db: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The cron database with a table `tiny`; the projects of the test target its server."""
+    monkeypatch.setitem(VERSION, "pg_cron", pg_server.target)
+    execute(pg_db, "CREATE TABLE tiny (n int NOT NULL DEFAULT 0); GRANT ALL ON tiny TO PUBLIC")
+    return pg_db
 
 
 def wait_for(holder: psycopg.Connection[Any], sql: str, count: int = 1) -> list[Any]:
@@ -135,7 +141,7 @@ def test_concurrent_applies_wait_then_see_the_first_ones_result(
 
 
 def test_a_terminated_connection_prints_the_servers_message(
-    tiny: str, tmp_path: Path, cluster: PgCluster
+    tiny: str, tmp_path: Path, pg_server: Server
 ) -> None:
     root = tiny_project(tmp_path / "p", alpha="0 1 * * *")
     with psycopg.connect(tiny, autocommit=True) as holder:
@@ -145,7 +151,7 @@ def test_a_terminated_connection_prints_the_servers_message(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=cluster.env(),
+            env=pg_server.cluster.env(),
         )
         try:
             ((pid,),) = wait_for(holder, WAITING)  # mid-apply: its migration waits for the lock
@@ -239,24 +245,27 @@ def test_plan_lists_startup_tasks_without_running_them(tiny: str, tmp_path: Path
         },
     )
     sql = compiled(root).files["pg_cron.sql"]
-    planned = plan_actions(tiny, sql)
-    assert ("run", "startup", "tick") in [a[:3] for a in planned]
-    ticks = "SELECT is_called FROM ticks"
-    assert query(tiny, ticks) == [(False,)]  # a sequence is not rolled back: it did not run
-    assert_plan_is_apply(tiny, sql)
-    assert query(tiny, ticks) == [(True,)]
+    try:
+        planned = plan_actions(tiny, sql)
+        assert ("run", "startup", "tick") in [a[:3] for a in planned]
+        ticks = "SELECT is_called FROM ticks"
+        assert query(tiny, ticks) == [(False,)]  # a sequence is not rolled back: it did not run
+        assert_plan_is_apply(tiny, sql)
+        assert query(tiny, ticks) == [(True,)]
+    finally:  # the cron database's reset between tests leaves sequences: another test has one
+        execute(tiny, "DROP SEQUENCE ticks")
 
 
 def test_psql_prints_a_short_summary_and_no_result_sets(
-    tiny: str, tmp_path: Path, cluster: PgCluster
+    tiny: str, tmp_path: Path, pg_server: Server
 ) -> None:
     root = tiny_project(tmp_path / "p", alpha="0 1 * * *", beta="0 2 * * *")
     file = root / "generated" / "pg_cron.sql"
     run = subprocess.run(
-        [*cluster.psql(), "-f", str(file)],
+        [*pg_server.cluster.psql(), "-f", str(file)],
         capture_output=True,
         text=True,
-        env=cluster.env(),
+        env=pg_server.cluster.env(),
         check=False,
     )
     assert run.returncode == 0, run.stderr
@@ -270,15 +279,15 @@ def test_psql_prints_a_short_summary_and_no_result_sets(
 
 
 def test_a_plan_run_never_commits_even_from_psql(
-    tiny: str, tmp_path: Path, cluster: PgCluster
+    tiny: str, tmp_path: Path, pg_server: Server
 ) -> None:
     root = tiny_project(tmp_path / "p", alpha="0 1 * * *")
     before = snapshot(tiny)
     run = subprocess.run(
-        [*cluster.psql(), "-q", "-f", str(root / "generated" / "pg_cron.sql")],
+        [*pg_server.cluster.psql(), "-q", "-f", str(root / "generated" / "pg_cron.sql")],
         capture_output=True,
         text=True,
-        env={**cluster.env(), "PGOPTIONS": "-c cronspec.mode=plan"},
+        env={**pg_server.cluster.env(), "PGOPTIONS": "-c cronspec.mode=plan"},
         check=False,
     )
     assert run.returncode != 0
@@ -296,14 +305,14 @@ def test_a_plan_run_never_commits_even_from_psql(
     ],
 )
 def test_an_unknown_mode_is_refused(
-    tiny: str, tmp_path: Path, cluster: PgCluster, setting: str, message: str
+    tiny: str, tmp_path: Path, pg_server: Server, setting: str, message: str
 ) -> None:
     root = tiny_project(tmp_path / "p", alpha="0 1 * * *")
     run = subprocess.run(
-        [*cluster.psql(), "-q", "-f", str(root / "generated" / "pg_cron.sql")],
+        [*pg_server.cluster.psql(), "-q", "-f", str(root / "generated" / "pg_cron.sql")],
         capture_output=True,
         text=True,
-        env={**cluster.env(), "PGOPTIONS": f"-c {setting}"},
+        env={**pg_server.cluster.env(), "PGOPTIONS": f"-c {setting}"},
         check=False,
     )
     assert run.returncode != 0 and f"ERROR:  {message}" in run.stderr

@@ -11,6 +11,7 @@ from support.schedule_corpus import CASES, START, TARGETS, Case, DayMatch, Rej
 
 from cronspec.diagnostics import Diagnostic
 from cronspec.schedule import (
+    ALL_DOWS,
     OBAN,
     Cron,
     Schedule,
@@ -22,6 +23,7 @@ from cronspec.schedule import (
     emit,
     fixed_offset,
     next_runs,
+    oban,
     parse,
     pg_cron,
     reparse,
@@ -310,7 +312,9 @@ def test_day_rule_is_part_of_the_meaning() -> None:
         ("0 0 31 4 5", "all", False),
         ("0 0 29 2 1", "all", True),
         ("0 0 30 2 */2", None, False),
-        ("0 0 */31 2 *", None, False),
+        ("0 0 */31 2 *", None, True),  # February 1st only
+        ("0 0 2-31/31 2 *", None, True),
+        ("0 0 30-31/31 2 *", None, False),
         ("0 0 30-31/2 2 *", None, False),
         ("0 0 $ 2 1", "all", True),
         ("0 0 31 2 0-6", "any", True),
@@ -383,6 +387,22 @@ def test_reparse_reads_what_the_executor_reads() -> None:
         result = reparse(text, target)
         assert isinstance(result, Unreadable), (text, target.label)
         assert target.label in result.reason
+
+
+def test_reparse_reads_each_oban_version_as_its_parser_does() -> None:
+    """The two parsers differ (tests/test_schedule_facts.py checks both on the real ones):
+    2.23 refuses a day no month of the month field has, and checks a range's ends before
+    stepping where 2.18 checks the values it steps to."""
+    old, new = oban("2.18"), oban("2.23")
+    assert old.label == "Oban 2.18" and not old.checks_dates and new.checks_dates
+    assert reparse("0 0 30 2 *", old) == Cron((0,), (0,), (30,), (2,), ALL_DOWS, "all")
+    assert isinstance(reparse("0 0 30 2 *", new), Unreadable)
+    assert reparse("0 0 30 * *", new) == reparse("0 0 30 * *", old)  # `*` is never checked
+    assert reparse("0 0 * * 1-12/12", old) == parsed("0 0 * * 1").meaning
+    assert isinstance(reparse("0 0 * * 1-12/12", new), Unreadable)
+    assert (
+        reparse("*/60 * * * *", old) == reparse("*/60 * * * *", new) == parsed("0 * * * *").meaning
+    )
 
 
 def test_cron_is_a_meaning_and_the_form_is_how_it_was_written() -> None:

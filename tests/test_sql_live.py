@@ -170,7 +170,9 @@ def test_pg_partman_maintenance_runs_as_the_jobs_own_command(db16: str, project:
         ]
     finally:
         unschedule_all(db16)
-    assert partitions(db16) == made
+    # the dropped partition is back (how many more pg_partman premakes depends on the hour)
+    assert rows(db16, f"SELECT to_regclass('{newest}') IS NOT NULL") == [(True,)]
+    assert partitions(db16) >= made
 
 
 def test_bodies_postgresql_runs_only_at_top_level_really_run(db16: str, project: Project) -> None:

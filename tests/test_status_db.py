@@ -241,9 +241,9 @@ def test_oban_jobs_the_real_oban_inserted_and_ran(
 ) -> None:
     """Oban's Cron plugin inserts the crontab's jobs (it is told to evaluate now; every entry
     is `* * * * *`), real workers perform them, and status reads them from oban_jobs: one
-    matched by worker and cron_expr (the crontab cronspec writes today), one by meta
-    cronspec_task (added here to the entry as cronspec is about to write it), one whose
-    worker raised, discarded after its one attempt."""
+    matched by meta cronspec_task (as cronspec writes every entry), one by worker and cron_expr
+    (its meta taken out here, as in a crontab an earlier cronspec wrote), one whose worker
+    raised, discarded after its one attempt."""
     root = project_at(
         tmp_path / "app",
         {
@@ -256,9 +256,10 @@ def test_oban_jobs_the_real_oban_inserted_and_ran(
         "",
     )
     crontab = compile_specs(root).files["oban_crontab.exs"]
-    entry = '{"* * * * *", CronspecTest.StatusEmbed}'
+    entry = '{"* * * * *", CronspecTest.StatusSync, meta: %{"cronspec_task" => "sync"}}'
     assert entry in crontab
-    crontab = crontab.replace(entry, entry[:-1] + ', meta: %{"cronspec_task" => "embed"}}')
+    assert '{"* * * * *", CronspecTest.StatusEmbed, meta: %{"cronspec_task" => "embed"}}' in crontab
+    crontab = crontab.replace(entry, '{"* * * * *", CronspecTest.StatusSync}')
     (root / "generated").mkdir()
     (root / "generated" / "oban_crontab.exs").write_text(crontab, encoding="utf-8")
     answer = oban.server.ask(

@@ -75,7 +75,7 @@ def test_foreign_entries_survive_with_their_inode(root: Path, cli: Cli) -> None:
     code, _, err = cli(root, "compile")
     assert code == 0, err
     # old.sql is cronspec's (its header) and no longer produced
-    assert err == "cronspec: wrote REPORT.md, oban_crontab.exs, old.sql, pg_cron.sql\n"
+    assert err == "cronspec: wrote REPORT.md, oban_crontab.exs, old.sql, pg_cron.exs, pg_cron.sql\n"
     after = tree(generated)
     assert foreign(after) == foreign(before)  # same content, same inode, links and fifo too
     assert own(generated) == {n: t.encode() for n, t in new.items()}

@@ -19,6 +19,7 @@ from .load.project import read_documents
 from .model import Settings, Task
 from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
 from .plan.week import Week, week_view
+from .render.ecto import render_ecto
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
@@ -67,6 +68,7 @@ def render_files(
             )
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
+        "pg_cron.exs": render_ecto(plan),
         "oban_crontab.exs": render_crontab(plan),
         "REPORT.md": render_report(plan, views, render_week(week) if week else ()),
     }

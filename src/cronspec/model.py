@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .diagnostics import Origin, Span
-from .schedule import DayMatch, Schedule, Target, pg_cron
+from .schedule import DayMatch, Schedule, Target, oban, pg_cron
 
 # `run_as` of a spec: how a pg_cron job runs the body (a procedure, or the command as written)
 RunAs = Literal["auto", "procedure", "command"]
@@ -166,6 +166,9 @@ class Task:
     # what the SQL body reaches outside the database on purpose (`reaches:`), sorted
     reaches: tuple[str, ...] = ()
     policy: Policy = Policy()  # run-time policies: overlap, timeout, retry, settings
+    tags: tuple[str, ...] = ()  # Oban job tags
+    meta: JsonObject | None = None  # Oban job meta, without cronspec's own keys
+    unique: ObanUnique | None = None  # Oban's unique option for the crontab's jobs
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""
@@ -195,6 +198,12 @@ class ObanSettings:
     """`[oban]` of cronspec.toml."""
 
     app: str
+    version: str = "2.23"  # as written; compare `target.version`, a tuple
+
+    @property
+    def target(self) -> Target:
+        """Oban at this version, with the syntax it accepts."""
+        return oban(self.version)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,17 @@ NEED_WHY: dict[str, str] = {
 # What reaches outside the database from SQL, accepted on purpose by `reaches:` (the same names
 # as classify/pgsql's CAPABILITIES; a test holds the two together).
 Reach = Literal["server_files", "server_programs", "http", "other_databases", "server_config"]
+OBAN_STATES = (
+    "scheduled",
+    "available",
+    "executing",
+    "retryable",
+    "completed",
+    "discarded",
+    "cancelled",
+)  # every state of an Oban job (Oban.Job.states/0)
+# meta keys that are Oban's (the Cron plugin's own) or cronspec's (`status`, @startup's unique)
+RESERVED_META = ("cron", "cron_expr", "cronspec_task", "cronspec_deploy")
 
 TaskName = Annotated[
     str,
@@ -67,6 +78,48 @@ class RetrySpec(BaseModel):
 
 # the name's pattern is checked in validate/policy.py, to say what a setting's name is
 SettingName = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+
+
+class UniqueSpec(BaseModel):
+    """Oban's `unique` job option: jobs alike within `period` are inserted once."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    period: int | Literal["infinity"] | None = Field(
+        default=None, description="Seconds (1 or more), or `infinity` (Oban's default: 60)."
+    )
+    fields: (
+        Annotated[list[Literal["args", "meta", "queue", "worker"]], Field(min_length=1)] | None
+    ) = Field(
+        default=None, description="What makes two jobs alike (Oban's default: args, queue, worker)."
+    )
+    keys: list[Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=100)]] | None = (
+        Field(default=None, description="Only these keys of args or meta count.")
+    )
+    states: (
+        Annotated[
+            list[
+                Literal[
+                    "scheduled",
+                    "available",
+                    "executing",
+                    "retryable",
+                    "completed",
+                    "discarded",
+                    "cancelled",
+                ]
+            ],
+            Field(min_length=1),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="The states of a job that count (Oban's default: all "
+        "but discarded and cancelled).",
+    )
+    timestamp: Literal["inserted_at", "scheduled_at"] | None = Field(
+        default=None, description="Which time `period` counts from (Oban's default: inserted_at)."
+    )
 
 
 class TaskSpec(BaseModel):
@@ -162,6 +215,25 @@ class TaskSpec(BaseModel):
     max_attempts: Annotated[int, Field(ge=1, le=100)] | None = Field(
         default=None, description="Oban max_attempts."
     )
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = Field(
+        default=None,
+        description="Oban job tags, as Oban stores them: lowercase, no surrounding blanks, each "
+        "once.",
+        examples=[["nightly", "billing"]],
+    )
+    meta: dict[str, Any] | None = Field(
+        default=None,
+        description="Oban job meta: a mapping of JSON-compatible values. cronspec adds "
+        "`cronspec_task` (the task's name) to every job; `cron`, `cron_expr` and `cronspec_*` "
+        "are Oban's and cronspec's own keys.",
+        examples=[{"team": "search"}],
+    )
+    unique: UniqueSpec | None = Field(
+        default=None,
+        description="Oban's unique option for the crontab's jobs (period, fields, keys, states, "
+        "timestamp). @startup jobs are unique per deploy by cronspec's own option.",
+        examples=[{"period": 300, "fields": ["worker", "args"]}],
+    )
     enabled: bool = Field(
         default=True,
         description="false keeps the job defined but inactive (pg_cron `active = false`; "
@@ -233,7 +305,16 @@ class TaskSpec(BaseModel):
 SPEC_FIELDS: tuple[str, ...] = tuple(TaskSpec.model_fields)
 SQL_ONLY_FIELDS = ("sql", "run_as", "reaches")
 POLICY_FIELDS = ("overlap", "timeout", "retry", "settings")  # run-time policies (classify/policy)
-APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
+APP_ONLY_FIELDS = (
+    "worker",
+    "args",
+    "queue",
+    "priority",
+    "max_attempts",
+    "tags",
+    "meta",
+    "unique",
+)
 
 
 class PgCronSettings(BaseModel):
@@ -267,6 +348,11 @@ class ObanSettings(BaseModel):
 
     app: Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=100)] = Field(
         default="my_app", description="The OTP application name used in the config snippet."
+    )
+    version: Literal["2.18", "2.23"] = Field(
+        default="2.23",
+        description="Oban version the crontab targets: 2.18 (the newest on Debian 12's Elixir "
+        "1.14) or 2.23. Their cron parsers differ (2.23 refuses a day no month has).",
     )
 
 

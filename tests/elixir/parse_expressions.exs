@@ -3,7 +3,8 @@
 #   elixir -pa PARSER_EBIN tests/elixir/parse_expressions.exs FILE
 #
 # PARSER_EBIN holds Oban.Cron.Expression compiled alone from the vendored expression.ex
-# (tests/support/vendor.py). One line of tagged JSON per expression: {"ok": true}, or
+# (tests/support/vendor.py). One line of tagged JSON per expression: {"ok": true, "sets": the
+# five fields' values, sorted} ({"ok": true, "reboot": true} for @reboot), or
 # {"ok": false, "error": the parser's message}.
 Code.require_file("term.exs", __DIR__)
 
@@ -18,7 +19,8 @@ end
 for expr <- file |> File.read!() |> String.split("\n") |> Enum.drop(-1) do
   answer =
     case Oban.Cron.Expression.parse(expr) do
-      {:ok, _} -> %{"ok" => true}
+      {:ok, %{reboot?: true}} -> %{"ok" => true, "reboot" => true}
+      {:ok, cron} -> %{"ok" => true, "sets" => CronspecTest.Term.cron_sets(cron)}
       {:error, error} -> %{"ok" => false, "error" => Exception.message(error)}
     end
 

@@ -12,10 +12,11 @@
 #   eval PATH      the file's value and the compiler's warnings while evaluating it
 #   connect JSON   {"socket_dir", "port", "user", "database"}: an Ecto repo on that database,
 #                  and Oban's own migration run by Ecto's migrator (once per session)
-#   boot JSON      {"root", "config", "boot", "timeout_ms"}: in ROOT, the README's config snippet
+#   boot JSON      {"root", "config", "boot", "timeout_ms", "deploy"}: in ROOT, the README's config snippet
 #                  (file CONFIG, read by Config.Reader) starts a real Oban with its Cron plugin;
-#                  the README's boot snippet (file BOOT) enqueues the startup jobs, which real
-#                  workers perform; then a second instance whose crontab is the same entries at
+#                  the README's boot snippet (file BOOT), with DEPLOY_ID set to DEPLOY, enqueues
+#                  the startup jobs, which real workers perform; then a second instance whose
+#                  crontab is the same entries at
 #                  @reboot lets the Cron plugin insert one job per entry. Answers what Oban
 #                  accepted or why it refused, each inserted job as Oban built it and its row
 #                  in oban_jobs.
@@ -24,6 +25,13 @@
 #                  it inserts the crontab's entries due this minute, real workers perform them
 #                  (those named in FAIL raise), and the jobs stay in oban_jobs for the test to
 #                  read. Answers the inserted jobs' ids.
+#   migrate JSON   {"socket_dir", "port", "user", "database", "root", "dir", "direction",
+#                  "step"}: in ROOT, what `mix ecto.migrate` (direction "up", all) or
+#                  `mix ecto.rollback` (direction "down", STEP versions) does: Ecto.Migrator
+#                  with a real Ecto.Repo over Postgrex on that database, the migrations in DIR.
+#                  Answers the versions it ran, or the error it raised.
+#   cron JSON      {"exprs": [...]}: Oban 2.18.3's own parser on each expression: {"sets": the
+#                  five fields' values} ({"reboot": true} for @reboot) or {"error": message}
 #   next JSON      {"items": [[expr, zone, after, count], ...], "horizon_days", "brute_force"}:
 #                  the next runs of each expression as Oban's Cron plugin finds them (below);
 #                  with brute_force, by asking now?/2 of every minute, without shortcuts.
@@ -88,8 +96,12 @@ if Code.ensure_loaded?(Ecto.Repo) do
     end
 
     def handle("boot", %{"root" => root, "config" => config, "boot" => boot} = request) do
-      File.cd!(root, fn -> boot(config, boot, Map.get(request, "timeout_ms", 30_000)) end)
+      System.put_env("DEPLOY_ID", Map.get(request, "deploy", "cronspec-test"))
+      timeout = Map.get(request, "timeout_ms", 30_000)
+      rounds = Map.get(request, "cron_rounds", 1)
+      File.cd!(root, fn -> boot(config, boot, timeout, rounds) end)
     after
+      System.delete_env("DEPLOY_ID")
       clean_up()
     end
 
@@ -119,10 +131,47 @@ if Code.ensure_loaded?(Ecto.Repo) do
       %{"ok" => true, "runs" => runs}
     end
 
+    def handle("migrate", %{"root" => root, "dir" => dir, "direction" => direction} = request) do
+      Application.put_env(:cronspec_test, CronspecTest.AppRepo,
+        socket_dir: request["socket_dir"],
+        port: request["port"],
+        username: request["user"],
+        database: request["database"],
+        log: false
+      )
+
+      opts = if direction == "up", do: [all: true], else: [step: Map.get(request, "step", 1)]
+      direction = String.to_existing_atom(direction)
+
+      File.cd!(root, fn ->
+        {:ok, versions, _} =
+          Ecto.Migrator.with_repo(
+            CronspecTest.AppRepo,
+            &Ecto.Migrator.run(&1, dir, direction, Keyword.put(opts, :log, false)),
+            mode: :temporary
+          )
+
+        %{"ok" => true, "versions" => versions}
+      end)
+    end
+
+    def handle("cron", %{"exprs" => exprs}) do
+      reads =
+        for expr <- exprs do
+          case Oban.Cron.Expression.parse(expr) do
+            {:ok, %{reboot?: true}} -> %{"reboot" => true}
+            {:ok, cron} -> %{"sets" => CronspecTest.Term.cron_sets(cron)}
+            {:error, error} -> %{"error" => Exception.message(error)}
+          end
+        end
+
+      %{"ok" => true, "reads" => reads}
+    end
+
     def handle(op, _), do: raise(ArgumentError, "unknown request #{inspect(op)}")
 
     # The README's two snippets, in the project's folder, against the real Oban.
-    defp boot(config_path, boot_path, timeout) do
+    defp boot(config_path, boot_path, timeout, rounds) do
       {term, _} = Code.eval_file("generated/oban_crontab.exs")
       define_workers(term)
       {cron_opts, oban_opts} = read_config(config_path)
@@ -141,13 +190,17 @@ if Code.ensure_loaded?(Ecto.Repo) do
         :ok = wait_performed(startup, timeout)
         stop(Oban)
         cron = cron_jobs(cron_opts)
+        # more Cron plugin instances, one after another, each inserting every entry again
+        # (an entry's `unique` option lets its later inserts conflict)
+        for _ <- 2..rounds//1, do: cron_jobs(cron_opts)
 
         %{
           "ok" => true,
           "accepted" => true,
           "timezone" => Keyword.get(cron_opts, :timezone, "Etc/UTC"),
           "startup" => Enum.map(startup, &job/1),
-          "cron" => Enum.map(cron, &job/1)
+          "cron" => Enum.map(cron, &job/1),
+          "cron_rows" => cron_rows()
         }
       else
         {:refused, message} -> %{"ok" => true, "accepted" => false, "error" => message}
@@ -308,7 +361,8 @@ if Code.ensure_loaded?(Ecto.Repo) do
     end
 
     defp wait_performed(jobs, timeout) do
-      ids = Enum.map(jobs, & &1.id)
+      # a unique conflict comes back unsaved (no id): nothing of it to perform
+      ids = for %{id: id} <- jobs, id != nil, do: id
       deadline = System.monotonic_time(:millisecond) + timeout
       wait_loop(ids, deadline)
     end
@@ -377,6 +431,16 @@ if Code.ensure_loaded?(Ecto.Repo) do
       jobs
     end
 
+    # rows the Cron plugin inserted, per task (the meta's cronspec_task)
+    defp cron_rows do
+      %{rows: rows} =
+        CronspecTest.Repo.query!(
+          "SELECT meta->>'cronspec_task', count(*) FROM oban_jobs WHERE meta ? 'cron' GROUP BY 1"
+        )
+
+      Map.new(rows, fn [task, count] -> {task, count} end)
+    end
+
     defp job(%Oban.Job{} = job) do
       %{rows: [row]} =
         CronspecTest.Repo.query!(
@@ -414,6 +478,11 @@ if Code.ensure_loaded?(Ecto.Repo) do
   end
 
   defmodule CronspecTest.Repo do
+    use Ecto.Repo, otp_app: :cronspec_test, adapter: Ecto.Adapters.Postgres
+  end
+
+  defmodule CronspecTest.AppRepo do
+    @moduledoc "An application's own Repo (the cron database of a test server)."
     use Ecto.Repo, otp_app: :cronspec_test, adapter: Ecto.Adapters.Postgres
   end
 

@@ -5,6 +5,12 @@
 # true, false and nil are JSON's own. Needs nothing but Elixir (no Jason).
 
 defmodule CronspecTest.Term do
+  @doc "The values of a parsed Oban.Cron.Expression's five fields, each sorted."
+  def cron_sets(cron) do
+    for set <- [cron.minutes, cron.hours, cron.days, cron.months, cron.weekdays],
+        do: Enum.sort(set)
+  end
+
   def encode(nil), do: "null"
   def encode(true), do: "true"
   def encode(false), do: "false"

@@ -24,12 +24,12 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cronspec.plan import ObanJob, Plan
+from cronspec.plan import DEPLOY_META, ObanJob, Plan
 from support import vendor
 from support.pgcluster import PgCluster
 
@@ -38,11 +38,12 @@ ELIXIR_DIR = ROOT / "tests" / "elixir"
 SERVER = ELIXIR_DIR / "server.exs"
 PARSE_2_23 = ELIXIR_DIR / "parse_expressions.exs"
 ANSWER_TIMEOUT = 120.0  # seconds for one answer (a start is ~2 s; a boot well under 1 s)
-OPT_KEYS = {"args", "queue", "priority", "max_attempts", "unique"}
+OPT_KEYS = {"args", "queue", "priority", "max_attempts", "tags", "meta", "unique"}
 OBAN_DB = "cronspec_oban"
 # What Oban 2.18 puts in a job where the entry says nothing (Oban.Job's schema, oban_jobs)
 DEFAULT_QUEUE, DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY = "default", 20, 0
 HORIZON_DAYS = 366 * 29  # cronspec.schedule.next_runs scans as far
+BOOT_DEPLOY = "cronspec-test"  # the DEPLOY_ID the harness boots with unless told another
 
 
 # -- the tagged JSON that tests/elixir/term.exs prints ------------------------------------------
@@ -244,6 +245,7 @@ class Boot:
     timezone: str
     startup: list[Job]  # inserted by the boot snippet, performed by real workers
     cron: list[Job]  # one per crontab entry, as the Cron plugin builds it
+    cron_rows: dict[str | None, int] = field(default_factory=dict)  # rows per cronspec_task
 
 
 class Oban:
@@ -270,15 +272,24 @@ class Oban:
         self.version = server.ask("info")["oban"]
         self.snippets = _snippet_files()
 
-    def boot(self, root: Path, *, config: Path | None = None, boot: Path | None = None) -> Boot:
+    def boot(
+        self,
+        root: Path,
+        *,
+        config: Path | None = None,
+        boot: Path | None = None,
+        cron_rounds: int = 1,
+    ) -> Boot:
         """Start Oban in `root` (which has generated/oban_crontab.exs) with the README's
-        snippets, or the given snippet files."""
+        snippets, or the given snippet files; `cron_rounds` Cron plugins insert every entry."""
         answer = self.server.ask(
             "boot",
             {
                 "root": str(root),
                 "config": str(config or self.snippets[0]),
                 "boot": str(boot or self.snippets[1]),
+                "deploy": BOOT_DEPLOY,
+                "cron_rounds": cron_rounds,
             },
         )
         if not answer["accepted"]:
@@ -289,6 +300,7 @@ class Oban:
             answer["timezone"],
             [_job(j) for j in answer["startup"]],
             [_job(j) for j in answer["cron"]],
+            dict(answer["cron_rows"]),
         )
 
     def next_runs(
@@ -328,8 +340,38 @@ def _job(raw: Mapping[str, Any]) -> Job:
     )
 
 
+@dataclass(frozen=True)
+class CronRead:
+    """What one of Oban's parsers made of an expression: the five fields' values (weekdays
+    0-6), @reboot, or its error message."""
+
+    sets: tuple[tuple[int, ...], ...] | None = None
+    reboot: bool = False
+    error: str | None = None
+
+    @classmethod
+    def of(cls, answer: Mapping[str, Any]) -> CronRead:
+        if "error" in answer:
+            return cls(error=answer["error"])
+        if answer.get("reboot"):
+            return cls(reboot=True)
+        return cls(sets=tuple(tuple(values) for values in answer["sets"]))
+
+
+def parse_with_2_18(oban: Oban, expressions: Sequence[str]) -> list[CronRead]:
+    """Oban 2.18.3's own parser (the one its Cron plugin runs) on each expression."""
+    answer = oban.server.ask("cron", {"exprs": list(expressions)})
+    return [CronRead.of(read) for read in answer["reads"]]
+
+
 def parse_with_2_23(expressions: Sequence[str]) -> list[str | None]:
     """Oban 2.23.1's own parser on each expression: None if it parses, else its message.
+    One Elixir start for the whole list."""
+    return [read.error for read in read_with_2_23(expressions)]
+
+
+def read_with_2_23(expressions: Sequence[str]) -> list[CronRead]:
+    """Oban 2.23.1's own parser on each expression, with the values it reads.
     One Elixir start for the whole list."""
     ebin = vendor.locate("parser")
     assert isinstance(ebin, Path), ebin
@@ -349,7 +391,7 @@ def parse_with_2_23(expressions: Sequence[str]) -> list[str | None]:
     assert proc.returncode == 0, proc.stderr
     results = [decode(json.loads(line)) for line in proc.stdout.splitlines()]
     assert len(results) == len(expressions), proc.stdout
-    return [None if r["ok"] else r["error"] for r in results]
+    return [CronRead.of(r) for r in results]
 
 
 # -- what a crontab file must mean ---------------------------------------------------------------
@@ -360,32 +402,52 @@ def oban_worker(worker: str) -> str:
     return worker.removeprefix("Elixir.")
 
 
-def expected_job(job: ObanJob) -> dict[str, Any]:
-    """The job Oban must insert for a plan entry, Oban's defaults filled in."""
+def expected_job(job: ObanJob, deploy: str | None = None) -> dict[str, Any]:
+    """The job Oban must insert for a plan entry, Oban's defaults filled in (a startup job's
+    meta also has the deploy id the boot snippet adds)."""
     opts = dict(job.opts)
+    meta = job.meta if deploy is None else {**job.meta, DEPLOY_META: deploy}
     return {
         "worker": oban_worker(job.worker),
         "args": opts.get("args", {}),
         "queue": str(opts.get("queue", DEFAULT_QUEUE)),
         "priority": opts.get("priority", DEFAULT_PRIORITY),
         "max_attempts": opts.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
+        "tags": opts.get("tags", []),
+        "meta": meta,
     }
 
 
-def check_job(actual: Job, want: Mapping[str, Any], where: str, *, performed: bool) -> None:
-    """`actual` is `want` in Elixir terms (exactly) and as stored in oban_jobs."""
+def check_job(
+    actual: Job, want: Mapping[str, Any], where: str, *, performed: bool, unique: bool = False
+) -> None:
+    """`actual` is `want` in Elixir terms (exactly) and as stored in oban_jobs. The meta of a
+    job the Cron plugin inserts also has the plugin's own keys (`cron`, `cron_expr`). A job
+    inserted with `unique` comes back as read from its row (jsonb's numbers)."""
+    cron_keys = {Atom("cron"), Atom("cron_expr"), "cron", "cron_expr"}
     got = {
         "worker": actual.worker,
         "args": actual.args,
         "queue": actual.queue,
         "priority": DEFAULT_PRIORITY if actual.priority is None else actual.priority,
         "max_attempts": actual.max_attempts,
+        "tags": actual.tags,
+        "meta": {k: v for k, v in actual.meta.items() if k not in cron_keys},
     }
-    assert same(got, dict(want)), f"{where}: Oban built\n{got!r}\nthe plan says\n{want!r}"
+    exact = {k: v for k, v in want.items() if not unique or k not in ("args", "meta")}
+    assert same({k: got[k] for k in exact}, exact), (
+        f"{where}: Oban built\n{got!r}\nthe plan says\n{want!r}"
+    )
+    if unique:
+        assert same_json(got["args"], want["args"]) and same_json(got["meta"], want["meta"])
     row = actual.row
-    stored = {k: row[k] for k in ("worker", "queue", "priority", "max_attempts")}
+    stored = {k: row[k] for k in ("worker", "queue", "priority", "max_attempts", "tags")}
     assert stored == {k: want[k] for k in stored}, f"{where}: oban_jobs holds {row!r}"
     assert same_json(actual.stored_args, want["args"]), f"{where}: oban_jobs args {row['args']}"
+    stored_meta = {
+        k: v for k, v in json.loads(row["meta"]).items() if k not in ("cron", "cron_expr")
+    }
+    assert same_json(stored_meta, want["meta"]), f"{where}: oban_jobs meta {row['meta']}"
     assert row["state"] == ("completed" if performed else "available"), row
 
 
@@ -407,7 +469,7 @@ def check_shape(term: Any, plan: Plan) -> None:
         )
         assert worker == Atom("Elixir." + oban_worker(job.worker))
         check_keyword(entry[2] if len(entry) == 3 else [], OPT_KEYS)
-        assert (len(entry) == 3) == bool(job.opts)
+        assert len(entry) == 3  # every entry has options: its meta names the task
     startup_jobs = [j for j in plan.oban_jobs if j.expr is None]
     assert len(startup) == len(startup_jobs)
     for entry, job in zip(startup, startup_jobs, strict=True):
@@ -453,8 +515,98 @@ def check_crontab(oban: Oban, root: Path, plan: Plan) -> Boot:
     assert len(booted.startup) == len(startup_jobs), booted.startup
     assert len(booted.cron) == len(cron_jobs), booted.cron
     for actual, job in zip(booted.startup, startup_jobs, strict=True):
-        check_job(actual, expected_job(job), f"{job.task} @startup", performed=True)
+        want = expected_job(job, BOOT_DEPLOY)
+        check_job(actual, want, f"{job.task} @startup", performed=True, unique=True)
     for actual, job in zip(booted.cron, cron_jobs, strict=True):
-        check_job(actual, expected_job(job), f"{job.task} {job.expr!r}", performed=False)
-        assert actual.meta == {Atom("cron"): True, Atom("cron_expr"): "@reboot"}, actual.meta
+        unique = job.unique is not None
+        want = expected_job(job)
+        check_job(actual, want, f"{job.task} {job.expr!r}", performed=False, unique=unique)
+        cron = {str(getattr(k, "name", k)): v for k, v in actual.meta.items()}
+        assert {k: cron[k] for k in ("cron", "cron_expr")} == {"cron": True, "cron_expr": "@reboot"}
     return booted
+
+
+# -- several nodes of one app, booting at once ---------------------------------------------------
+
+NODE = ELIXIR_DIR / "node.exs"
+
+
+@dataclass(frozen=True)
+class NodeBoot:
+    """What one node's boot snippet inserted: (task, job id or None, conflict?) per entry, and
+    when it started inserting (microseconds since the epoch)."""
+
+    inserted: list[tuple[str, int | None, bool]]
+    started_us: int
+
+
+def boot_nodes(
+    cluster: PgCluster,
+    root: Path,
+    deploy: str,
+    count: int,
+    *,
+    boot: Path | None = None,
+    timeout: float = 90.0,
+) -> list[NodeBoot]:
+    """`count` Elixir VMs (tests/elixir/node.exs), each an app node with its own Oban, booted
+    with the README's snippets and DEPLOY_ID = `deploy`; they run the boot snippet at once."""
+    stack = vendor.locate("oban")
+    assert isinstance(stack, Path), stack
+    env = {k: v for k, v in os.environ.items() if k != "ERL_LIBS"}
+    env["ERL_LIBS"] = str(stack / "lib")
+    config, readme_boot = _snippet_files()
+    boot = boot or readme_boot
+    procs = []
+    for number in range(count):
+        request = {
+            "socket_dir": cluster.host,
+            "port": cluster.port,
+            "user": cluster.user,
+            "database": OBAN_DB,
+            "root": str(root),
+            "config": str(config),
+            "boot": str(boot),
+            "deploy": deploy,
+            "node": f"node-{number}",
+            "timeout_ms": int(timeout * 1000) // 2,  # the node says so before we give up
+        }
+        procs.append(
+            subprocess.Popen(
+                ["elixir", str(NODE), json.dumps(request)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                env=env,
+            )
+        )
+    try:
+        for proc in procs:  # every node started Oban: then all go at once
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line == "ready\n", f"a node did not start: {line!r} {_stderr(proc)}"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            assert proc.returncode == 0, f"a node failed:\n{err[-3000:]}"
+            answer = decode(json.loads(out.strip().splitlines()[-1]))
+            inserted = [(j["task"], j["id"], j["conflict"]) for j in answer["inserted"]]
+            results.append(NodeBoot(inserted, answer["inserted_at_us"]))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _stderr(proc: subprocess.Popen[str]) -> str:
+    proc.kill()
+    _, err = proc.communicate()
+    return err[-3000:]

@@ -28,7 +28,7 @@ def settings_from(config: ProjectConfig) -> Settings:
         specs=config.specs,
         output=config.output,
         pg_cron=PgCronSettings(pg.version, pg.database, pg.schema_, pg.keep_history),
-        oban=ObanSettings(config.oban.app),
+        oban=ObanSettings(config.oban.app, config.oban.version),
         report=ReportSettings(
             config.report.next_runs, config.report.from_, config.report.max_starts_per_minute
         ),

@@ -5,10 +5,13 @@ of both executors built from that (`model.py`, `build.py`), and the views of the
 from ..schedule import UTC_NAMES, is_utc
 from .build import build_plan
 from .model import (
+    DEPLOY_META,
     HISTORY_JOB,
     HISTORY_SCHEDULE,
     SKIP_TABLE,
     SKIP_UNIQUE,
+    STARTUP_UNIQUE,
+    TASK_META,
     ObanJob,
     PgCheck,
     PgJob,
@@ -25,10 +28,13 @@ from .placement import PlacedSchedule, Placement, place
 from .views import ScheduleView, TaskView, report_views, task_views
 
 __all__ = [
+    "DEPLOY_META",
     "HISTORY_JOB",
     "HISTORY_SCHEDULE",
     "SKIP_TABLE",
     "SKIP_UNIQUE",
+    "STARTUP_UNIQUE",
+    "TASK_META",
     "UTC_NAMES",
     "ObanJob",
     "PgCheck",

@@ -174,14 +174,20 @@ def _oban_jobs(p: Placement) -> list[ObanJob]:
     ):
         if value is not None:
             options.append((key, value))
-    # overlap: skip is the crontab entry's unique (a @startup job is enqueued once at boot)
-    cron = [*options, ("unique", SKIP_UNIQUE)] if task.policy.skip else options
-    return [
-        ObanJob(s.emitted.text, task.worker, tuple(cron), task.name)
-        if s.emitted
-        else ObanJob(None, task.worker, tuple(options), task.name)
-        for s in p.schedules
-    ]
+    if task.tags:
+        options.append(("tags", task.tags))
+    if task.meta is not None:
+        options.append(("meta", task.meta))
+    # overlap: skip is the crontab entry's unique (classify/policy.py refuses it with `unique`)
+    unique = SKIP_UNIQUE if task.policy.skip else task.unique
+    cron = [*options, ("unique", unique)] if unique is not None else options
+    jobs = []
+    for s in p.schedules:
+        if s.emitted is None:  # @startup: unique per deploy (ObanJob.unique), not the spec's
+            jobs.append(ObanJob(None, task.worker, tuple(options), task.name))
+        else:
+            jobs.append(ObanJob(s.emitted.text, task.worker, tuple(cron), task.name))
+    return jobs
 
 
 def _history_job(keep: str) -> PgJob:

@@ -13,15 +13,11 @@ from typing import Any
 
 from ..model import Interval, JsonObject, ObanUnique, Settings
 from ..schedule import is_utc
+from ..spec import OBAN_STATES
 
 HISTORY_JOB = "cronspec:purge-run-history"
 HISTORY_SCHEDULE = "17 3 * * *"
 SKIP_TABLE = "cronspec.skipped_run"  # (project, task, skipped_at, role): `overlap: skip`'s record
-# `overlap: skip` on Oban: the Cron plugin inserts no job while one of the entry's (same worker,
-# args and queue) is still waiting, executing or due for another attempt
-SKIP_UNIQUE = ObanUnique(
-    "infinity", None, None, ("scheduled", "available", "executing", "retryable")
-)
 
 
 def quote_ident(name: str) -> str:
@@ -127,6 +123,20 @@ class PgCheck:
 
 ObanOption = tuple[str, JsonObject | str | int | tuple[str, ...] | ObanUnique]
 
+TASK_META = "cronspec_task"  # every job's meta names its task (merged with Oban's `cron` keys)
+DEPLOY_META = "cronspec_deploy"  # a @startup job's meta names the deploy; the app adds it at boot
+# A @startup job is one per task and deploy: alike by worker and those two meta keys, in every
+# state, forever (the Pruner's max_age must outlast a deploy's boots: README)
+STARTUP_UNIQUE = ObanUnique("infinity", ("worker", "meta"), (TASK_META, DEPLOY_META), OBAN_STATES)
+# `overlap: skip` on Oban: the Cron plugin inserts no job of the task (by worker and meta's
+# cronspec_task) while one is still waiting, executing or due for another attempt
+SKIP_UNIQUE = ObanUnique(
+    "infinity",
+    ("worker", "meta"),
+    (TASK_META,),
+    ("scheduled", "available", "executing", "retryable"),
+)
+
 
 @dataclass(frozen=True)
 class ObanJob:
@@ -134,14 +144,15 @@ class ObanJob:
 
     expr: str | None
     worker: str
-    # args (a JsonObject), queue, priority, max_attempts, unique (an ObanUnique)
+    # the spec's job options: args (a JsonObject), queue, priority, max_attempts, tags (a
+    # tuple), meta (a JsonObject), unique (an ObanUnique: the spec's, or `overlap: skip`'s)
     options: tuple[ObanOption, ...]
     task: str
 
     @property
     def opts(self) -> tuple[tuple[str, Any], ...]:
-        """The options as plain data (args as a dict, unique as pairs), what a writer or a
-        reader compares."""
+        """The spec's options as plain data (args and meta as dicts, tags as a list, unique as
+        pairs), what a writer or a reader compares."""
         out: list[tuple[str, Any]] = []
         for key, value in self.options:
             if isinstance(value, JsonObject):
@@ -155,9 +166,18 @@ class ObanJob:
         return tuple(out)
 
     @property
+    def meta(self) -> dict[str, Any]:
+        """The job's meta: the spec's, and the task's name under `cronspec_task`."""
+        spec = dict(self.opts).get("meta", {})
+        return {**spec, TASK_META: self.task}
+
+    @property
     def unique(self) -> ObanUnique | None:
-        """Oban's unique option of the entry, if it has one."""
-        return next((v for _, v in self.options if isinstance(v, ObanUnique)), None)
+        """Oban's unique option: cronspec's once-per-deploy one for a @startup job, else the
+        spec's."""
+        if self.expr is None:
+            return STARTUP_UNIQUE
+        return next((v for k, v in self.options if isinstance(v, ObanUnique)), None)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def place(
     placements: list[Placement] = []
     for c in sorted(classified, key=lambda c: c.task.name):
         task = c.task
-        target = settings.pg_cron.target if c.executor == "pg_cron" else sched.OBAN
+        target = settings.pg_cron.target if c.executor == "pg_cron" else settings.oban.target
         if c.executor == "oban":
             # the Oban plugin has one zone: a task that asks for another is refused once
             refusal = sched.zone_refusal(target, task.timezone, settings.timezone)

@@ -40,6 +40,7 @@ from .model import (
     MINUTE,
     MONTH,
     OBAN,
+    OBANS,
     Cron,
     CronForm,
     DayMatch,
@@ -51,9 +52,10 @@ from .model import (
     Seconds,
     Startup,
     Target,
+    oban,
     pg_cron,
 )
-from .parse import NICKNAMES, parse
+from .parse import NICKNAMES, RESTART, parse
 from .runs import Run, next_runs
 from .zones import UTC_NAMES, fixed_offset, is_utc, same_zone, shift_to_utc
 
@@ -69,6 +71,8 @@ __all__ = [
     "MONTH",
     "NICKNAMES",
     "OBAN",
+    "OBANS",
+    "RESTART",
     "UTC_NAMES",
     "Cron",
     "CronForm",
@@ -91,6 +95,7 @@ __all__ = [
     "fixed_offset",
     "is_utc",
     "next_runs",
+    "oban",
     "parse",
     "pg_cron",
     "reparse",

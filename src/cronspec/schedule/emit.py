@@ -17,6 +17,7 @@ from ..diagnostics import Diagnostic, Span, error
 from .model import (
     ALL_DOMS,
     ALL_DOWS,
+    DAYS_IN_MONTH,
     DOM,
     DOW,
     FIELDS,
@@ -121,6 +122,14 @@ def check_target(schedule: Schedule, target: Target, at: Span | None = None) -> 
     meaning = schedule.meaning
     where = target.label
     shown = schedule.text.strip(" \t")
+    if isinstance(meaning, Reboot) and shown == "@restart" and target.executor == "oban":
+        return error(
+            "C303",
+            f"`@restart` is pg_cron's name for `@reboot` (the database server's start); {where} "
+            "rejects it; write `@reboot` (a node becoming Oban's leader) or `@startup` (every "
+            "deploy), or run the task on pg_cron",
+            at,
+        )
     if isinstance(meaning, Seconds):
         if target.executor == "oban":
             return error(
@@ -282,6 +291,10 @@ def reparse(text: str, target: Target) -> Cron | Seconds | Reboot | Unreadable:
         read.append(values)
     starred = fields[2].startswith("*") or fields[4].startswith("*")
     rule: Literal["all", "any"] = "all" if target.day_rule == "and" or starred else "any"
+    # Oban 2.23: unless either field is `*`, some day of the one must exist in the other
+    exists = any(d <= DAYS_IN_MONTH[m - 1] for m in read[3] for d in read[2])
+    if target.checks_dates and "*" not in (fields[2], fields[3]) and not exists:
+        return Unreadable(f"{target.label} rejects `{text}`: no such day in these months")
     return Cron(read[0], read[1], read[2], read[3], read[4], rule, last_dom)
 
 
@@ -300,7 +313,7 @@ def _read_field(part: str, spec: FieldSpec, target: Target) -> tuple[int, ...] |
             if oban and not re.fullmatch(r"[1-9][0-9]?", step_text):
                 return Unreadable(f"{target.label} rejects the step in `{item}`")
             step = int(step_text)
-            if not 1 <= step <= spec.max_step:
+            if not oban and not 1 <= step <= spec.max_step:
                 return Unreadable(f"{target.label} rejects or misreads `{item}`")
         if head == "*":
             lo, hi = spec.low, high
@@ -312,7 +325,12 @@ def _read_field(part: str, spec: FieldSpec, target: Target) -> tuple[int, ...] |
             lo, hi = int(head), high
         else:
             lo = hi = int(head)
-        if not (spec.low <= lo <= high and spec.low <= hi <= high) or hi < lo:
+        if hi < lo:
             return Unreadable(f"{target.label} rejects or never runs `{item}`")
-        values.update(range(lo, hi + 1, step))
+        stepped = range(lo, hi + 1, step)
+        # Oban 2.18 checks the values a range steps to, 2.23 (and pg_cron) the range's ends
+        ends = (stepped[0], stepped[-1]) if oban and not target.checks_dates else (lo, hi)
+        if not all(spec.low <= v <= high for v in ends):
+            return Unreadable(f"{target.label} rejects `{item}`")
+        values.update(stepped)
     return tuple(sorted({spec.fold(v) for v in values}))

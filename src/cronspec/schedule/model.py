@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-EVERYWHERE = "pg_cron 1.4-1.6 and Oban 2.23"
+# What the messages say "everyone" is: the executors cronspec was checked against (tests run
+# pg_cron 1.4.2 and 1.6.7, Oban 2.18.3 and Oban 2.23.1's parser).
+OBANS = "Oban 2.18-2.23"
+EVERYWHERE = f"pg_cron 1.4-1.6 and {OBANS}"
 
 DayMatch = Literal["any", "all"]
 
@@ -52,6 +55,12 @@ class Target:
         return self.executor == "oban" or self.version >= (1, 5)
 
     @property
+    def checks_dates(self) -> bool:
+        """Whether it rejects a day of month that none of the months has (`0 0 30 2 *`):
+        Oban 2.23 does; Oban 2.18 and pg_cron accept it and never run it."""
+        return self.executor == "oban" and self.version >= (2, 23)
+
+    @property
     def day_rule(self) -> Literal["vixie", "and"]:
         """How it combines two restricted day fields: Vixie cron's OR, or AND."""
         return "vixie" if self.executor == "pg_cron" else "and"
@@ -66,7 +75,12 @@ def pg_cron(version: str) -> Target:
     return Target("pg_cron", tuple(int(part) for part in re.findall(r"\d+", version)))
 
 
-OBAN = Target("oban", (2, 23))
+def oban(version: str) -> Target:
+    """Oban at `version`, as written in cronspec.toml (`2.18`, `2.23`)."""
+    return Target("oban", tuple(int(part) for part in re.findall(r"\d+", version)))
+
+
+OBAN = oban("2.23")
 
 
 @dataclass(frozen=True)
@@ -85,8 +99,9 @@ class FieldSpec:
 
     @property
     def max_step(self) -> int:
-        """The largest step that still steps (pg_cron 1.6.5+ rejects larger ones)."""
-        return self.high - self.low
+        """The largest step pg_cron 1.6.5+ accepts: it rejects a step above the field's top
+        value (`*/60` minutes, `*/13` months), while `*/12` months is January only."""
+        return self.high
 
 
 MINUTE = FieldSpec("minute", 0, 59, 59)

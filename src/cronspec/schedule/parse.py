@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Diagnostic, Origin, error
+from .fates import large_step, reversed_on_pg16
 from .model import (
     DAYS_IN_MONTH,
     DOM,
     EVERYWHERE,
     FIELDS,
     MONTH,
+    OBANS,
     CronForm,
     DayMatch,
     FieldSpec,
@@ -27,6 +29,7 @@ from .model import (
     ordinal,
 )
 
+RESTART = ("@reboot", "@restart")  # pg_cron reads both; Oban only the first
 NICKNAMES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -37,7 +40,8 @@ NICKNAMES = {
     "@hourly": "0 * * * *",
 }
 
-_SECONDS = re.compile(r"^([0-9]+)[ \t]+seconds?$")
+# pg_cron 1.5+ lowercases the text and reads `%u secon%c%c`: any case, blanks optional
+_SECONDS = re.compile(r"^([0-9]+)[ \t]*(?i:seconds?)$")
 _SECONDS_LOOSE = re.compile(r"^[0-9]+[ \t]*(?i:s|secs?|seconds?)$")
 _ITEM = re.compile(r"^(?:(\*)|([0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?)(?:/([0-9]+))?$")
 _LAST_WEEKDAY = re.compile(r"^(?:L|LW|W|L-[0-9]+|[0-9]+[LW]|[A-Za-z]{3}L)$", re.IGNORECASE)
@@ -111,8 +115,8 @@ def _parse(text: str, day_match: DayMatch | None) -> Schedule:
     if _SECONDS_LOOSE.match(stripped):
         raise _Refusal(
             "C301",
-            f"`{stripped}`: pg_cron 1.5+ reads intervals as `N seconds` "
-            "(lowercase, N from 1 to 59), e.g. `30 seconds`",
+            f"`{stripped}`: pg_cron 1.5+ reads intervals as `N seconds` only "
+            "(N from 1 to 59), e.g. `30 seconds`",
             offset + 1,
             len(stripped),
         )
@@ -147,30 +151,22 @@ def _nickname(text: str, word_text: str, day_match: DayMatch | None, offset: int
         raise _Refusal(
             "C301",
             f"unexpected text `{rest}` after `{word}`: pg_cron 1.4-1.6 silently ignores it and "
-            f"Oban 2.23 rejects it; write `{word}` alone",
+            f"{OBANS} rejects it; write `{word}` alone",
             offset + fields[1][1] + 1,
             len(rest),
         )
     if word == "@startup":
         return Schedule(text, Startup())
-    if word == "@reboot":
+    if word in RESTART:  # `@restart` is pg_cron's own name for it (check_target)
         return Schedule(text, Reboot())
     if word in NICKNAMES:
         return Schedule.of_form(text, _cron(NICKNAMES[word], day_match, 0))
     lower = word.lower()
-    if lower in NICKNAMES or lower in {"@reboot", "@startup"}:
+    if lower in NICKNAMES or lower in {*RESTART, "@startup"}:
         raise _Refusal(
             "C301",
             f"`{word}`: {EVERYWHERE} read nicknames in lowercase only (pg_cron rejects "
             f"`{word}`); write `{lower}`",
-            column,
-            len(word),
-        )
-    if lower == "@restart":
-        raise _Refusal(
-            "C303",
-            "`@restart` is pg_cron-only (Oban 2.23 rejects it); write `@reboot` (the "
-            "executor's own start) or `@startup` (every deploy)",
             column,
             len(word),
         )
@@ -194,10 +190,19 @@ def _cron(text: str, day_match: DayMatch | None, offset: int) -> CronForm:
                 offset + 1,
                 len(text),
             )
+        if len(fields) > 6:
+            raise _Refusal(
+                "C301",
+                f"{len(fields)} fields: pg_cron 1.4-1.6 silently ignores every field after the "
+                f"5th and {OBANS} rejects it; write the 5 fields minute hour day-of-month month "
+                "day-of-week, e.g. `0 3 * * *`",
+                offset + 1,
+                len(text),
+            )
         raise _Refusal(
             "C301",
             f"expected 5 fields (minute hour day-of-month month day-of-week), found "
-            f"{len(fields)}; {EVERYWHERE} read exactly 5, e.g. `0 3 * * *`",
+            f"{len(fields)}; {EVERYWHERE} need all 5, e.g. `0 3 * * *`",
             offset + 1,
             len(text),
         )
@@ -227,7 +232,8 @@ def _cron(text: str, day_match: DayMatch | None, offset: int) -> CronForm:
         raise _Refusal(
             "C304",
             f"`{' '.join(texts)}` can never fire: no month in it has such a day "
-            f"(pg_cron 1.4-1.6 would accept it and never run it, Oban 2.23 rejects it); the "
+            "(pg_cron 1.4-1.6 and Oban 2.18 accept it and never run it, Oban 2.23 rejects it); "
+            "the "
             f"last day these months have is the {ordinal(longest)}"
             + (", and pg_cron 1.6+ reads `$` as the last day of any month" if longest < 31 else ""),
             columns[2],
@@ -255,7 +261,7 @@ def _refuse_special(part: str, column: int, spec: FieldSpec) -> None:
         (
             "#",
             "`#` (nth weekday of the month) is not supported: pg_cron 1.4-1.6 silently drops "
-            "`#N` (`1#2` runs every Monday) and Oban 2.23 rejects it; for the 2nd Monday write "
+            f"`#N` (`1#2` runs every Monday) and {OBANS} rejects it; for the 2nd Monday write "
             "`8-14` as the day of month and `1` as the weekday with `day_match: all` (Oban), "
             "or schedule Mondays and test the date in the SQL (pg_cron)",
         ),
@@ -263,7 +269,7 @@ def _refuse_special(part: str, column: int, spec: FieldSpec) -> None:
         (
             ".",
             "decimal values are not cron syntax: pg_cron 1.4-1.6 silently drops the fraction "
-            "(`5.5` runs as `5`) and Oban 2.23 rejects it; write a whole number",
+            f"(`5.5` runs as `5`) and {OBANS} rejects it; write a whole number",
         ),
         (
             "$",
@@ -314,12 +320,11 @@ def _parse_item(part: str, spec: FieldSpec, col: int) -> Item:
                 len(step_text),
             )
         first_value = spec.low if star else _value(first, spec, col)
+        fates = large_step(step, first_value, open_end=not star and last is None)
         raise _Refusal(
             "C302",
             f"step /{step} in `{part}` is larger than the {spec.name} field allows "
-            f"(at most /{spec.max_step}): pg_cron 1.4 and Oban 2.23 would run it at "
-            f"{first_value} only and pg_cron 1.6.5+ rejects it; write `{first_value}` or a "
-            "smaller step",
+            f"(at most /{spec.max_step}): {fates}; write `{first_value}` or a smaller step",
             at,
             len(step_text),
         )
@@ -330,11 +335,17 @@ def _parse_item(part: str, spec: FieldSpec, col: int) -> Item:
     if end is not None and end < start:
         head = f"{start}-{spec.top}" if start < spec.top else f"{start}"
         tail = f"{spec.low}-{end}" if end > spec.low else f"{spec.low}"
+        misread = reversed_on_pg16(start, end, spec) if step in (None, 1) else []
+        pg = (
+            "pg_cron 1.4 accepts it and never runs it, pg_cron 1.6 runs it at "
+            f"{','.join(map(str, misread))} instead"
+            if misread
+            else "pg_cron 1.4-1.6 accepts it and never runs it"
+        )
         raise _Refusal(
             "C302",
-            f"reversed range `{part}` in the {spec.name} field: pg_cron 1.4-1.6 accepts it and "
-            f"never runs it, Oban 2.23 rejects it; write `{head},{tail}` for a range that wraps "
-            f"around, or `{end}-{start}`",
+            f"reversed range `{part}` in the {spec.name} field: {pg}, {OBANS} rejects it; write "
+            f"`{head},{tail}` for a range that wraps around, or `{end}-{start}`",
             col,
             len(part),
         )

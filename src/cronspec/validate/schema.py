@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, Span, error
 from ..load.source import Document, Path
-from ..spec import SPEC_FIELDS, TaskSpec
+from ..spec import SPEC_FIELDS, TaskSpec, UniqueSpec
 
 _TYPE_WORDS = {
     "string_type": "a string",
@@ -44,11 +44,11 @@ def schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]:
             loc = (name,)
         elif kind == "extra_forbidden":
             key = str(err["loc"][-1])
-            close = difflib.get_close_matches(key, SPEC_FIELDS, n=1, cutoff=0.6)
+            # a key of a nested mapping (`unique`) is one of that mapping's
+            fields = tuple(UniqueSpec.model_fields) if err["loc"][0] == "unique" else SPEC_FIELDS
+            close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
             hint = (
-                f"; did you mean `{close[0]}`?"
-                if close
-                else f"; known keys: {', '.join(SPEC_FIELDS)}"
+                f"; did you mean `{close[0]}`?" if close else f"; known keys: {', '.join(fields)}"
             )
             loc = tuple(err["loc"])
             diag = error("S202", f"unknown key `{key}`{hint}", doc.source.span(loc, key=True))

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, Origin, Span, error
 from ..load.source import Document, Path, text_origin
-from ..model import JsonObject, Task
-from ..spec import APP_ONLY_FIELDS, SQL_ONLY_FIELDS, TaskSpec
+from ..model import JsonObject, ObanUnique, Task
+from ..spec import APP_ONLY_FIELDS, RESERVED_META, SQL_ONLY_FIELDS, TaskSpec, UniqueSpec
 from .policy import task_policy
 from .schedules import task_schedules
 from .schema import schema_diagnostics
@@ -111,8 +111,23 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         run_as=spec.run_as,
         reaches=tuple(sorted(spec.reaches)),
         policy=policy,
+        tags=tuple(spec.tags or ()),
+        meta=JsonObject.of(spec.meta) if spec.meta else None,
+        unique=_unique(spec.unique),
     )
     return task, diags
+
+
+def _unique(spec: UniqueSpec | None) -> ObanUnique | None:
+    if spec is None:
+        return None
+    return ObanUnique(
+        spec.period,
+        tuple(spec.fields) if spec.fields is not None else None,
+        tuple(spec.keys) if spec.keys is not None else None,
+        tuple(spec.states) if spec.states is not None else None,
+        spec.timestamp,
+    )
 
 
 def _field_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
@@ -143,7 +158,68 @@ def _field_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
     for name, value in (spec.settings or {}).items():
         if bad := _check_text(doc, ("settings", name), value, f"`settings.{name}`"):
             diags.append(bad)
+    if spec.meta is not None:
+        diags.extend(_check_args(doc, spec.meta, ("meta",)))
+        diags.extend(_check_meta_keys(doc, spec.meta))
+    diags.extend(_check_tags(doc, spec.tags or []))
+    period = spec.unique.period if spec.unique else None
+    if isinstance(period, int) and not 1 <= period <= 10**9:
+        diags.append(
+            error(
+                "S204",
+                f"`unique.period` is {period}: Oban takes a positive number of seconds (at most "
+                "10^9 here) or `infinity`",
+                doc.source.span(("unique", "period")),
+            )
+        )
+    for i, key in enumerate(spec.unique.keys or [] if spec.unique else []):
+        if key in ("nil", "true", "false"):  # Elixir reads `:nil` as nil, which Oban keys as ""
+            diags.append(
+                error(
+                    "S204",
+                    f"`unique.keys`: `{key}` is an Elixir literal, not a key name",
+                    doc.source.span(("unique", "keys", i)),
+                )
+            )
     return diags
+
+
+def _check_tags(doc: Document, tags: list[str]) -> list[Diagnostic]:
+    """Tags as Oban stores them (it trims, lowercases and drops repeats): what the spec says
+    is what `oban_jobs.tags` holds."""
+    diags: list[Diagnostic] = []
+    seen: set[str] = set()
+    for i, tag in enumerate(tags):
+        where = doc.source.span(("tags", i))
+        stored = tag.strip().lower()
+        if bad := _check_text(doc, ("tags", i), tag, "a tag"):
+            diags.append(bad)
+        elif stored != tag:
+            diags.append(
+                error("S204", f"Oban stores the tag `{tag}` as `{stored}`: write that", where)
+            )
+        elif tag in seen:
+            diags.append(error("S204", f"the tag `{tag}` is listed twice", where))
+        seen.add(stored)
+    return diags
+
+
+def _check_meta_keys(doc: Document, meta: dict[str, Any]) -> list[Diagnostic]:
+    return [
+        error(
+            "S204",
+            f"`meta.{key}` is "
+            + (
+                "Oban's own (the Cron plugin's mark of a scheduled job)"
+                if key.startswith("cron") and not key.startswith("cronspec")
+                else "cronspec's own (it names the task, and the deploy of a @startup job)"
+            )
+            + "; use another key",
+            doc.source.span(("meta", key), key=True),
+        )
+        for key in meta
+        if key in RESERVED_META or key.startswith("cronspec_")
+    ]
 
 
 def _kind_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
@@ -190,7 +266,7 @@ def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic |
 
 def _check_args(doc: Document, value: Any, loc: Path) -> list[Diagnostic]:
     if isinstance(value, float) and not math.isfinite(value):
-        return [error("S204", "`args` values must be finite numbers", doc.source.span(loc))]
+        return [error("S204", f"`{loc[0]}` values must be finite numbers", doc.source.span(loc))]
     if isinstance(value, dict):
         return [d for key, item in value.items() for d in _check_args(doc, item, (*loc, key))]
     if isinstance(value, list):
@@ -200,7 +276,7 @@ def _check_args(doc: Document, value: Any, loc: Path) -> list[Diagnostic]:
     return [
         error(
             "S203",
-            f"`args` holds {type(value).__name__}, which is not JSON; quote it",
+            f"`{loc[0]}` holds {type(value).__name__}, which is not JSON; quote it",
             doc.source.span(loc),
         )
     ]
