@@ -41,6 +41,11 @@
       "  fingerprint text NOT NULL,\n" <>
       "  task text NOT NULL,\n" <>
       "  spec text NOT NULL,\n" <>
+      "  -- plpgsql: the wrapper that carries a task's `overlap: skip` and `retry` around its body\n" <>
+      "  language text NOT NULL DEFAULT 'sql',\n" <>
+      "  skips boolean NOT NULL DEFAULT false,  -- it records skipped runs in cronspec.skipped_run\n" <>
+      "  settings text[] NOT NULL DEFAULT '{}',  -- the spec's `settings`, name=value: SET clauses\n" <>
+      "  config text[],  -- all its settings as the server stores them (pg_proc.proconfig), found first\n" <>
       "  PRIMARY KEY (schema_name, procedure_name)\n" <>
       ");",
     "CREATE TEMPORARY TABLE cronspec_desired_startup (\n" <>
@@ -75,9 +80,9 @@
     "INSERT INTO cronspec_desired_job VALUES ('weekly-populate-graph-deps', '0 7 * * 0',\n" <>
       "  'CALL \"cronspec\".\"weekly-populate-graph-deps\"()',\n" <>
       "  true, 'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml', DEFAULT, NULL);",
-    "INSERT INTO cronspec_desired_procedure (schema_name, procedure_name, fingerprint, task, spec, body) VALUES (\n" <>
+    "INSERT INTO cronspec_desired_procedure (schema_name, procedure_name, fingerprint, task, spec, settings, body) VALUES (\n" <>
       "  'cronspec', 'daily-pagerank', '03530b9fad95f9ac91f8bbb115f3d822',\n" <>
-      "  'daily-pagerank', 'specs/daily-pagerank.yaml',\n" <>
+      "  'daily-pagerank', 'specs/daily-pagerank.yaml', ARRAY['jit=off'],\n" <>
       "$body$WITH RECURSIVE\n" <>
       "nodes AS MATERIALIZED (\n" <>
       "  SELECT id, row_number() OVER (ORDER BY id)::int AS idx\n" <>
@@ -302,15 +307,25 @@
       "  END IF;\n" <>
       "END\n" <>
       "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_set_clauses(p_settings text[]) RETURNS text\n" <>
+      "LANGUAGE sql IMMUTABLE AS $fn$\n" <>
+      "  SELECT 'SET standard_conforming_strings = on' || coalesce(string_agg(\n" <>
+      "    format(' SET %I = %L', split_part(s, '=', 1), substr(s, strpos(s, '=') + 1)), '' ORDER BY n), '')\n" <>
+      "  FROM unnest(p_settings) WITH ORDINALITY AS u(s, n)\n" <>
+      "$fn$;",
     "CREATE OR REPLACE FUNCTION pg_temp.cronspec_write_procedure(\n" <>
-      "  p_schema name, p_name name, p_body text, p_task text, p_spec text)\n" <>
+      "  p_schema name, p_name name, p_body text, p_task text, p_spec text,\n" <>
+      "  p_language text DEFAULT 'sql', p_settings text[] DEFAULT '{}')\n" <>
       "RETURNS void LANGUAGE plpgsql AS $fn$\n" <>
       "BEGIN\n" <>
       "  -- The setting is fixed on the procedure: PostgreSQL reads the body again at every call, with\n" <>
       "  -- the caller's settings but for the procedure's own (a database set to\n" <>
       "  -- standard_conforming_strings = off would otherwise read '\\' and what follows otherwise).\n" <>
-      "  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql '\n" <>
-      "                 'SET standard_conforming_strings = on AS %L', p_schema, p_name, p_body);\n" <>
+      "  -- The spec's settings are SET clauses too: they hold wherever the body runs, a manual CALL\n" <>
+      "  -- included. `language` plpgsql is cronspec's own wrapper of a task's policies.\n" <>
+      "  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE %s %s AS %L', p_schema, p_name,\n" <>
+      "                 CASE p_language WHEN 'plpgsql' THEN 'plpgsql' ELSE 'sql' END,\n" <>
+      "                 pg_temp.cronspec_set_clauses(p_settings), p_body);\n" <>
       "EXCEPTION WHEN OTHERS THEN\n" <>
       "  RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM\n" <>
       "    USING ERRCODE = SQLSTATE;\n" <>
@@ -320,9 +335,29 @@
       "LANGUAGE sql IMMUTABLE AS $fn$\n" <>
       "  SELECT ARRAY['standard_conforming_strings=on']\n" <>
       "$fn$;",
-    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name)\n" <>
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_settings_config(\n" <>
+      "  p_settings text[], p_task text, p_spec text)\n" <>
+      "RETURNS text[] LANGUAGE plpgsql AS $fn$\n" <>
+      "DECLARE\n" <>
+      "  config text[];\n" <>
+      "BEGIN\n" <>
+      "  IF cardinality(p_settings) = 0 THEN\n" <>
+      "    RETURN pg_temp.cronspec_proconfig();\n" <>
+      "  END IF;\n" <>
+      "  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_settings() LANGUAGE sql %s AS %L',\n" <>
+      "                 pg_temp.cronspec_set_clauses(p_settings), 'SELECT 1');\n" <>
+      "  SELECT p.proconfig INTO config FROM pg_proc p\n" <>
+      "  WHERE p.oid = 'pg_temp.cronspec_settings()'::regprocedure;\n" <>
+      "  DROP PROCEDURE pg_temp.cronspec_settings();\n" <>
+      "  RETURN config;\n" <>
+      "EXCEPTION WHEN OTHERS THEN\n" <>
+      "  RAISE EXCEPTION 'cronspec: task % (%): its settings do not apply: %', p_task, p_spec, SQLERRM\n" <>
+      "    USING ERRCODE = SQLSTATE;\n" <>
+      "END\n" <>
+      "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name, p_config text[])\n" <>
       "RETURNS boolean LANGUAGE sql STABLE AS $fn$\n" <>
-      "  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()\n" <>
+      "  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM p_config\n" <>
       "                   FROM pg_proc p WHERE p.oid = to_regprocedure(format('%I.%I()', p_schema, p_name))),\n" <>
       "                  true)\n" <>
       "$fn$;",
@@ -429,6 +464,14 @@
       "      problem := format('it calls %s, but %s is not installed in database %s (CREATE EXTENSION '\n" <>
       "                        '%s, with %s in shared_preload_libraries)', c.about, c.name,\n" <>
       "                        current_database(), c.name, c.name);\n" <>
+      "    ELSIF c.kind = 'timeout' AND (SELECT setting FROM pg_settings\n" <>
+      "                                  WHERE name = 'cron.use_background_workers') = 'on' THEN\n" <>
+      "      -- pg_settings shows the setting to superusers and pg_read_all_settings only: others\n" <>
+      "      -- skip this check (README)\n" <>
+      "      problem := format('its %s is set in the job''s command (SET LOCAL statement_timeout), '\n" <>
+      "                        'which has no effect when cron.use_background_workers = on: pg_cron '\n" <>
+      "                        'then runs commands inside a worker, where no statement starts at top '\n" <>
+      "                        'level; remove the timeout, or run pg_cron in its default mode', c.about);\n" <>
       "    ELSIF c.kind = 'extension' AND c.name = 'pg_net'\n" <>
       "          AND current_setting('pg_net.database_name', true) <> current_database() THEN\n" <>
       "      problem := format('it calls %s, but pg_net''s worker serves database %s '\n" <>
@@ -521,6 +564,39 @@
       "  INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
       "    'add', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure',\n" <>
       "    ARRAY['the tables that record what each cronspec project owns']);\n" <>
+      "END\n" <>
+      "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_create_skip_table() RETURNS void\n" <>
+      "LANGUAGE plpgsql AS $fn$\n" <>
+      "BEGIN\n" <>
+      "  IF NOT has_schema_privilege('cronspec', 'CREATE') THEN\n" <>
+      "    PERFORM pg_temp.cronspec_fail(\n" <>
+      "      format('cronspec: role %s may not create cronspec.skipped_run, where `overlap: skip` '\n" <>
+      "             'records the runs it skips', current_user),\n" <>
+      "      NULL, format('as the owner of schema cronspec: GRANT CREATE ON SCHEMA cronspec TO %I',\n" <>
+      "                   current_user),\n" <>
+      "      '42501');\n" <>
+      "  END IF;\n" <>
+      "  CREATE TABLE cronspec.skipped_run (\n" <>
+      "    project text NOT NULL,\n" <>
+      "    task text NOT NULL,\n" <>
+      "    skipped_at timestamptz NOT NULL DEFAULT now(),  -- when the skipped run started\n" <>
+      "    role name NOT NULL DEFAULT current_user  -- the role of the run that was skipped\n" <>
+      "  );\n" <>
+      "  CREATE INDEX ON cronspec.skipped_run (project, task, skipped_at);\n" <>
+      "  COMMENT ON TABLE cronspec.skipped_run IS\n" <>
+      "    'runs of cronspec tasks with overlap: skip that found another run of the task under way';\n" <>
+      "  ALTER TABLE cronspec.skipped_run ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n" <>
+      "  CREATE POLICY cronspec_read ON cronspec.skipped_run FOR SELECT USING (true);\n" <>
+      "  CREATE POLICY cronspec_record ON cronspec.skipped_run FOR INSERT\n" <>
+      "    WITH CHECK (role = current_user AND EXISTS (\n" <>
+      "      SELECT 1 FROM cronspec.owned_procedure o\n" <>
+      "      WHERE o.project = skipped_run.project AND o.task = skipped_run.task));\n" <>
+      "  CREATE POLICY cronspec_forget ON cronspec.skipped_run FOR DELETE USING (role = current_user);\n" <>
+      "  GRANT SELECT, INSERT, DELETE ON cronspec.skipped_run TO PUBLIC;\n" <>
+      "  INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
+      "    'add', 'bookkeeping', 'cronspec.skipped_run',\n" <>
+      "    ARRAY['where overlap: skip records the runs it skips, for cronspec status']);\n" <>
       "END\n" <>
       "$fn$;",
     "CREATE OR REPLACE FUNCTION pg_temp.cronspec_upgrade_bookkeeping(p_project text) RETURNS void\n" <>
@@ -635,6 +711,7 @@
       "  clashes int;\n" <>
       "  first_clash record;\n" <>
       "  new_jobid bigint;\n" <>
+      "  forgotten int;\n" <>
       "  summary text;\n" <>
       "BEGIN\n" <>
       "  -- One deploy at a time, before anything is read. The transaction is READ COMMITTED (the file\n" <>
@@ -704,6 +781,10 @@
       "    PERFORM pg_temp.cronspec_check_server(p_version, p_zones, p_zone);\n" <>
       "    -- what the jobs need (relations, pg_net), before anything is read or changed\n" <>
       "    PERFORM pg_temp.cronspec_check_live();\n" <>
+      "    -- the settings each procedure carries, as the server stores them; the server checks the\n" <>
+      "    -- spec's names and values here\n" <>
+      "    UPDATE cronspec_desired_procedure\n" <>
+      "    SET config = pg_temp.cronspec_settings_config(settings, task, spec);\n" <>
       "  END IF;\n" <>
       "\n" <>
       "  -- The bookkeeping: created on first use, upgraded from an earlier cronspec's.\n" <>
@@ -736,6 +817,10 @@
       "  IF to_regclass('cronspec.managed_job') IS NOT NULL\n" <>
       "     OR to_regclass('cronspec.managed_procedure') IS NOT NULL THEN\n" <>
       "    PERFORM pg_temp.cronspec_upgrade_bookkeeping(p_project);\n" <>
+      "  END IF;\n" <>
+      "  IF to_regclass('cronspec.skipped_run') IS NULL\n" <>
+      "     AND EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN\n" <>
+      "    PERFORM pg_temp.cronspec_create_skip_table();\n" <>
       "  END IF;\n" <>
       "  SELECT (SELECT count(*) FROM cronspec.owned_job WHERE role = me AND project = p_project)\n" <>
       "       + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)\n" <>
@@ -778,7 +863,8 @@
       "      -- A job cronspec does not own. It is adopted only when asked, and only when it is\n" <>
       "      -- exactly what the spec declares; its SQL may be the body of the procedure the spec's\n" <>
       "      -- job calls (a hand-made job running the SQL directly).\n" <>
-      "      v_body := (SELECT p.body FROM cronspec_desired_procedure p WHERE p.task = d.task);\n" <>
+      "      v_body := (SELECT p.body FROM cronspec_desired_procedure p\n" <>
+      "                 WHERE p.task = d.task AND p.language = 'sql');\n" <>
       "      same := (live.schedule = d.schedule OR live.schedule = d.written_schedule)\n" <>
       "              AND live.database = d.database\n" <>
       "              AND live.active = d.active\n" <>
@@ -877,16 +963,19 @@
       "      -- it must carry cronspec's setting (procedures of releases before it do not).\n" <>
       "      SELECT CASE WHEN (o.fingerprint = d.fingerprint OR live.prosrc = d.body)\n" <>
       "                       AND o.source_md5 = md5(live.prosrc)\n" <>
-      "                       AND live.proconfig IS NOT DISTINCT FROM pg_temp.cronspec_proconfig()\n" <>
+      "                       AND live.lanname = d.language\n" <>
+      "                       AND live.proconfig IS NOT DISTINCT FROM d.config\n" <>
       "                  THEN 'unchanged' ELSE 'change' END,\n" <>
       "             'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task, d.spec, true,\n" <>
-      "             CASE WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body\n" <>
+      "             CASE WHEN live.lanname <> d.language\n" <>
+      "                  THEN ARRAY[format('language %s -> %s', live.lanname, d.language)]\n" <>
+      "                  WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body\n" <>
       "                  THEN ARRAY['body']\n" <>
       "                  WHEN o.source_md5 <> md5(live.prosrc) THEN ARRAY['body edited outside cronspec']\n" <>
-      "                  WHEN live.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()\n" <>
+      "                  WHEN live.proconfig IS DISTINCT FROM d.config\n" <>
       "                  THEN ARRAY[format('settings %s -> %s',\n" <>
       "                                    coalesce(array_to_string(live.proconfig, ', '), 'none'),\n" <>
-      "                                    array_to_string(pg_temp.cronspec_proconfig(), ', '))]\n" <>
+      "                                    array_to_string(d.config, ', '))]\n" <>
       "                  ELSE '{}' END\n" <>
       "      FROM cronspec.owned_procedure o\n" <>
       "      WHERE o.schema_name = d.schema_name AND o.procedure_name = d.procedure_name\n" <>
@@ -894,8 +983,8 @@
       "      CONTINUE;\n" <>
       "    END IF;\n" <>
       "    IF live_found THEN  -- a routine of that signature that cronspec does not own\n" <>
-      "      same := live.prokind = 'p' AND live.lanname = 'sql' AND NOT live.prosecdef\n" <>
-      "              AND (live.proconfig IS NULL OR live.proconfig = pg_temp.cronspec_proconfig())\n" <>
+      "      same := live.prokind = 'p' AND live.lanname = d.language AND NOT live.prosecdef\n" <>
+      "              AND (live.proconfig IS NULL OR live.proconfig = d.config)\n" <>
       "              AND pg_temp.cronspec_canonical(live.prosrc) = pg_temp.cronspec_canonical(d.body);\n" <>
       "      IF same AND v_adopt AND live.proowner = me_oid THEN\n" <>
       "        INSERT INTO cronspec_action (action, kind, name, task, spec, details)\n" <>
@@ -913,12 +1002,12 @@
       "                                ELSE 'routine' END,\n" <>
       "                           d.schema_name, d.procedure_name, lost)]\n" <>
       "              || CASE WHEN live.prokind <> 'p' THEN ARRAY['it is not a procedure']\n" <>
-      "                      WHEN live.lanname <> 'sql'\n" <>
-      "                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE sql',\n" <>
-      "                                        live.lanname)]\n" <>
+      "                      WHEN live.lanname <> d.language\n" <>
+      "                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE %s',\n" <>
+      "                                        live.lanname, d.language)]\n" <>
       "                      WHEN live.prosecdef THEN ARRAY['it is SECURITY DEFINER']\n" <>
       "                      WHEN live.proconfig IS NOT NULL\n" <>
-      "                           AND live.proconfig <> pg_temp.cronspec_proconfig()\n" <>
+      "                           AND live.proconfig <> d.config\n" <>
       "                      THEN ARRAY[format('it sets %s', array_to_string(live.proconfig, ', '))]\n" <>
       "                      WHEN NOT same\n" <>
       "                      THEN ARRAY['its body differs from the spec: '\n" <>
@@ -1045,7 +1134,8 @@
       "    JOIN cronspec_action a ON a.kind = 'procedure'\n" <>
       "      AND a.name = format('%s.%s', w.schema_name, w.procedure_name)\n" <>
       "    WHERE a.action IN ('add', 'change')  -- what writes a procedure\n" <>
-      "       OR a.action = 'adopt' AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name)\n" <>
+      "       OR a.action = 'adopt'\n" <>
+      "          AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name, w.config)\n" <>
       "    ORDER BY 1\n" <>
       "  LOOP\n" <>
       "    IF to_regnamespace(r.schema_name) IS NULL THEN\n" <>
@@ -1075,8 +1165,10 @@
       "  FROM cronspec_desired_procedure p\n" <>
       "  JOIN cronspec_action a ON a.kind = 'procedure'\n" <>
       "    AND a.name = format('%s.%s', p.schema_name, p.procedure_name)\n" <>
-      "  WHERE a.action = 'unchanged'\n" <>
-      "     OR a.action = 'adopt' AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name);\n" <>
+      "  WHERE p.language = 'sql'  -- a wrapper's plpgsql names nothing PostgreSQL checks at creation\n" <>
+      "    AND (a.action = 'unchanged'\n" <>
+      "         OR a.action = 'adopt'\n" <>
+      "            AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name, p.config));\n" <>
       "  IF v_body IS NOT NULL THEN\n" <>
       "    BEGIN\n" <>
       "      PERFORM pg_temp.cronspec_check_body(v_body, '', '');\n" <>
@@ -1085,7 +1177,8 @@
       "        SELECT p.* FROM cronspec_desired_procedure p\n" <>
       "        JOIN cronspec_action a ON a.kind = 'procedure'\n" <>
       "          AND a.name = format('%s.%s', p.schema_name, p.procedure_name)\n" <>
-      "        WHERE a.action IN ('unchanged', 'adopt') ORDER BY p.schema_name, p.procedure_name\n" <>
+      "        WHERE a.action IN ('unchanged', 'adopt') AND p.language = 'sql'\n" <>
+      "        ORDER BY p.schema_name, p.procedure_name\n" <>
       "      LOOP\n" <>
       "        PERFORM pg_temp.cronspec_check_body(d.body, d.task, d.spec);\n" <>
       "      END LOOP;\n" <>
@@ -1099,9 +1192,10 @@
       "    WHERE a.action <> 'clash' ORDER BY p.schema_name, p.procedure_name\n" <>
       "  LOOP\n" <>
       "    IF d.action IN ('add', 'change')\n" <>
-      "       OR d.action = 'adopt' AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name) THEN\n" <>
+      "       OR d.action = 'adopt'\n" <>
+      "          AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name, d.config) THEN\n" <>
       "      PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,\n" <>
-      "                                               d.spec);\n" <>
+      "                                               d.spec, d.language, d.settings);\n" <>
       "    END IF;\n" <>
       "    IF d.action = 'unchanged' THEN  -- the same body, fingerprinted by an earlier release\n" <>
       "      UPDATE cronspec.owned_procedure SET fingerprint = d.fingerprint\n" <>
@@ -1168,12 +1262,29 @@
       "  END IF;\n" <>
       "\n" <>
       "  IF p_rollback THEN  -- nothing left recorded by anyone: the bookkeeping goes too\n" <>
+      "    IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN  -- this project's skips, as this role\n" <>
+      "      DELETE FROM cronspec.skipped_run WHERE project = p_project AND role = me;\n" <>
+      "      GET DIAGNOSTICS forgotten = ROW_COUNT;\n" <>
+      "      IF forgotten > 0 THEN\n" <>
+      "        INSERT INTO cronspec_action (action, kind, name, details)\n" <>
+      "        VALUES ('change', 'bookkeeping', 'cronspec.skipped_run',\n" <>
+      "                ARRAY[format('%s skipped runs of project %s forgotten', forgotten, p_project)]);\n" <>
+      "      END IF;\n" <>
+      "    END IF;\n" <>
       "    IF NOT EXISTS (SELECT 1 FROM cronspec.owned_job)\n" <>
       "       AND NOT EXISTS (SELECT 1 FROM cronspec.owned_procedure)\n" <>
       "       AND pg_has_role((SELECT relowner FROM pg_class\n" <>
       "                        WHERE oid = 'cronspec.owned_job'::regclass), 'MEMBER')\n" <>
       "       AND pg_has_role((SELECT relowner FROM pg_class\n" <>
-      "                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER') THEN\n" <>
+      "                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER')\n" <>
+      "       AND coalesce(pg_has_role((SELECT relowner FROM pg_class\n" <>
+      "                                 WHERE oid = to_regclass('cronspec.skipped_run')), 'MEMBER'),\n" <>
+      "                    true) THEN\n" <>
+      "      IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN\n" <>
+      "        DROP TABLE cronspec.skipped_run;\n" <>
+      "        INSERT INTO cronspec_action (action, kind, name)\n" <>
+      "        VALUES ('remove', 'bookkeeping', 'cronspec.skipped_run');\n" <>
+      "      END IF;\n" <>
       "      DROP TABLE cronspec.owned_job, cronspec.owned_procedure;\n" <>
       "      INSERT INTO cronspec_action (action, kind, name)\n" <>
       "      VALUES ('remove', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure');\n" <>
@@ -1237,6 +1348,11 @@
       "  fingerprint text NOT NULL,\n" <>
       "  task text NOT NULL,\n" <>
       "  spec text NOT NULL,\n" <>
+      "  -- plpgsql: the wrapper that carries a task's `overlap: skip` and `retry` around its body\n" <>
+      "  language text NOT NULL DEFAULT 'sql',\n" <>
+      "  skips boolean NOT NULL DEFAULT false,  -- it records skipped runs in cronspec.skipped_run\n" <>
+      "  settings text[] NOT NULL DEFAULT '{}',  -- the spec's `settings`, name=value: SET clauses\n" <>
+      "  config text[],  -- all its settings as the server stores them (pg_proc.proconfig), found first\n" <>
       "  PRIMARY KEY (schema_name, procedure_name)\n" <>
       ");",
     "CREATE TEMPORARY TABLE cronspec_desired_startup (\n" <>
@@ -1329,15 +1445,25 @@
       "  END IF;\n" <>
       "END\n" <>
       "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_set_clauses(p_settings text[]) RETURNS text\n" <>
+      "LANGUAGE sql IMMUTABLE AS $fn$\n" <>
+      "  SELECT 'SET standard_conforming_strings = on' || coalesce(string_agg(\n" <>
+      "    format(' SET %I = %L', split_part(s, '=', 1), substr(s, strpos(s, '=') + 1)), '' ORDER BY n), '')\n" <>
+      "  FROM unnest(p_settings) WITH ORDINALITY AS u(s, n)\n" <>
+      "$fn$;",
     "CREATE OR REPLACE FUNCTION pg_temp.cronspec_write_procedure(\n" <>
-      "  p_schema name, p_name name, p_body text, p_task text, p_spec text)\n" <>
+      "  p_schema name, p_name name, p_body text, p_task text, p_spec text,\n" <>
+      "  p_language text DEFAULT 'sql', p_settings text[] DEFAULT '{}')\n" <>
       "RETURNS void LANGUAGE plpgsql AS $fn$\n" <>
       "BEGIN\n" <>
       "  -- The setting is fixed on the procedure: PostgreSQL reads the body again at every call, with\n" <>
       "  -- the caller's settings but for the procedure's own (a database set to\n" <>
       "  -- standard_conforming_strings = off would otherwise read '\\' and what follows otherwise).\n" <>
-      "  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql '\n" <>
-      "                 'SET standard_conforming_strings = on AS %L', p_schema, p_name, p_body);\n" <>
+      "  -- The spec's settings are SET clauses too: they hold wherever the body runs, a manual CALL\n" <>
+      "  -- included. `language` plpgsql is cronspec's own wrapper of a task's policies.\n" <>
+      "  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE %s %s AS %L', p_schema, p_name,\n" <>
+      "                 CASE p_language WHEN 'plpgsql' THEN 'plpgsql' ELSE 'sql' END,\n" <>
+      "                 pg_temp.cronspec_set_clauses(p_settings), p_body);\n" <>
       "EXCEPTION WHEN OTHERS THEN\n" <>
       "  RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM\n" <>
       "    USING ERRCODE = SQLSTATE;\n" <>
@@ -1347,9 +1473,29 @@
       "LANGUAGE sql IMMUTABLE AS $fn$\n" <>
       "  SELECT ARRAY['standard_conforming_strings=on']\n" <>
       "$fn$;",
-    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name)\n" <>
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_settings_config(\n" <>
+      "  p_settings text[], p_task text, p_spec text)\n" <>
+      "RETURNS text[] LANGUAGE plpgsql AS $fn$\n" <>
+      "DECLARE\n" <>
+      "  config text[];\n" <>
+      "BEGIN\n" <>
+      "  IF cardinality(p_settings) = 0 THEN\n" <>
+      "    RETURN pg_temp.cronspec_proconfig();\n" <>
+      "  END IF;\n" <>
+      "  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_settings() LANGUAGE sql %s AS %L',\n" <>
+      "                 pg_temp.cronspec_set_clauses(p_settings), 'SELECT 1');\n" <>
+      "  SELECT p.proconfig INTO config FROM pg_proc p\n" <>
+      "  WHERE p.oid = 'pg_temp.cronspec_settings()'::regprocedure;\n" <>
+      "  DROP PROCEDURE pg_temp.cronspec_settings();\n" <>
+      "  RETURN config;\n" <>
+      "EXCEPTION WHEN OTHERS THEN\n" <>
+      "  RAISE EXCEPTION 'cronspec: task % (%): its settings do not apply: %', p_task, p_spec, SQLERRM\n" <>
+      "    USING ERRCODE = SQLSTATE;\n" <>
+      "END\n" <>
+      "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name, p_config text[])\n" <>
       "RETURNS boolean LANGUAGE sql STABLE AS $fn$\n" <>
-      "  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()\n" <>
+      "  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM p_config\n" <>
       "                   FROM pg_proc p WHERE p.oid = to_regprocedure(format('%I.%I()', p_schema, p_name))),\n" <>
       "                  true)\n" <>
       "$fn$;",
@@ -1456,6 +1602,14 @@
       "      problem := format('it calls %s, but %s is not installed in database %s (CREATE EXTENSION '\n" <>
       "                        '%s, with %s in shared_preload_libraries)', c.about, c.name,\n" <>
       "                        current_database(), c.name, c.name);\n" <>
+      "    ELSIF c.kind = 'timeout' AND (SELECT setting FROM pg_settings\n" <>
+      "                                  WHERE name = 'cron.use_background_workers') = 'on' THEN\n" <>
+      "      -- pg_settings shows the setting to superusers and pg_read_all_settings only: others\n" <>
+      "      -- skip this check (README)\n" <>
+      "      problem := format('its %s is set in the job''s command (SET LOCAL statement_timeout), '\n" <>
+      "                        'which has no effect when cron.use_background_workers = on: pg_cron '\n" <>
+      "                        'then runs commands inside a worker, where no statement starts at top '\n" <>
+      "                        'level; remove the timeout, or run pg_cron in its default mode', c.about);\n" <>
       "    ELSIF c.kind = 'extension' AND c.name = 'pg_net'\n" <>
       "          AND current_setting('pg_net.database_name', true) <> current_database() THEN\n" <>
       "      problem := format('it calls %s, but pg_net''s worker serves database %s '\n" <>
@@ -1548,6 +1702,39 @@
       "  INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
       "    'add', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure',\n" <>
       "    ARRAY['the tables that record what each cronspec project owns']);\n" <>
+      "END\n" <>
+      "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_create_skip_table() RETURNS void\n" <>
+      "LANGUAGE plpgsql AS $fn$\n" <>
+      "BEGIN\n" <>
+      "  IF NOT has_schema_privilege('cronspec', 'CREATE') THEN\n" <>
+      "    PERFORM pg_temp.cronspec_fail(\n" <>
+      "      format('cronspec: role %s may not create cronspec.skipped_run, where `overlap: skip` '\n" <>
+      "             'records the runs it skips', current_user),\n" <>
+      "      NULL, format('as the owner of schema cronspec: GRANT CREATE ON SCHEMA cronspec TO %I',\n" <>
+      "                   current_user),\n" <>
+      "      '42501');\n" <>
+      "  END IF;\n" <>
+      "  CREATE TABLE cronspec.skipped_run (\n" <>
+      "    project text NOT NULL,\n" <>
+      "    task text NOT NULL,\n" <>
+      "    skipped_at timestamptz NOT NULL DEFAULT now(),  -- when the skipped run started\n" <>
+      "    role name NOT NULL DEFAULT current_user  -- the role of the run that was skipped\n" <>
+      "  );\n" <>
+      "  CREATE INDEX ON cronspec.skipped_run (project, task, skipped_at);\n" <>
+      "  COMMENT ON TABLE cronspec.skipped_run IS\n" <>
+      "    'runs of cronspec tasks with overlap: skip that found another run of the task under way';\n" <>
+      "  ALTER TABLE cronspec.skipped_run ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n" <>
+      "  CREATE POLICY cronspec_read ON cronspec.skipped_run FOR SELECT USING (true);\n" <>
+      "  CREATE POLICY cronspec_record ON cronspec.skipped_run FOR INSERT\n" <>
+      "    WITH CHECK (role = current_user AND EXISTS (\n" <>
+      "      SELECT 1 FROM cronspec.owned_procedure o\n" <>
+      "      WHERE o.project = skipped_run.project AND o.task = skipped_run.task));\n" <>
+      "  CREATE POLICY cronspec_forget ON cronspec.skipped_run FOR DELETE USING (role = current_user);\n" <>
+      "  GRANT SELECT, INSERT, DELETE ON cronspec.skipped_run TO PUBLIC;\n" <>
+      "  INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
+      "    'add', 'bookkeeping', 'cronspec.skipped_run',\n" <>
+      "    ARRAY['where overlap: skip records the runs it skips, for cronspec status']);\n" <>
       "END\n" <>
       "$fn$;",
     "CREATE OR REPLACE FUNCTION pg_temp.cronspec_upgrade_bookkeeping(p_project text) RETURNS void\n" <>
@@ -1662,6 +1849,7 @@
       "  clashes int;\n" <>
       "  first_clash record;\n" <>
       "  new_jobid bigint;\n" <>
+      "  forgotten int;\n" <>
       "  summary text;\n" <>
       "BEGIN\n" <>
       "  -- One deploy at a time, before anything is read. The transaction is READ COMMITTED (the file\n" <>
@@ -1731,6 +1919,10 @@
       "    PERFORM pg_temp.cronspec_check_server(p_version, p_zones, p_zone);\n" <>
       "    -- what the jobs need (relations, pg_net), before anything is read or changed\n" <>
       "    PERFORM pg_temp.cronspec_check_live();\n" <>
+      "    -- the settings each procedure carries, as the server stores them; the server checks the\n" <>
+      "    -- spec's names and values here\n" <>
+      "    UPDATE cronspec_desired_procedure\n" <>
+      "    SET config = pg_temp.cronspec_settings_config(settings, task, spec);\n" <>
       "  END IF;\n" <>
       "\n" <>
       "  -- The bookkeeping: created on first use, upgraded from an earlier cronspec's.\n" <>
@@ -1763,6 +1955,10 @@
       "  IF to_regclass('cronspec.managed_job') IS NOT NULL\n" <>
       "     OR to_regclass('cronspec.managed_procedure') IS NOT NULL THEN\n" <>
       "    PERFORM pg_temp.cronspec_upgrade_bookkeeping(p_project);\n" <>
+      "  END IF;\n" <>
+      "  IF to_regclass('cronspec.skipped_run') IS NULL\n" <>
+      "     AND EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN\n" <>
+      "    PERFORM pg_temp.cronspec_create_skip_table();\n" <>
       "  END IF;\n" <>
       "  SELECT (SELECT count(*) FROM cronspec.owned_job WHERE role = me AND project = p_project)\n" <>
       "       + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)\n" <>
@@ -1805,7 +2001,8 @@
       "      -- A job cronspec does not own. It is adopted only when asked, and only when it is\n" <>
       "      -- exactly what the spec declares; its SQL may be the body of the procedure the spec's\n" <>
       "      -- job calls (a hand-made job running the SQL directly).\n" <>
-      "      v_body := (SELECT p.body FROM cronspec_desired_procedure p WHERE p.task = d.task);\n" <>
+      "      v_body := (SELECT p.body FROM cronspec_desired_procedure p\n" <>
+      "                 WHERE p.task = d.task AND p.language = 'sql');\n" <>
       "      same := (live.schedule = d.schedule OR live.schedule = d.written_schedule)\n" <>
       "              AND live.database = d.database\n" <>
       "              AND live.active = d.active\n" <>
@@ -1904,16 +2101,19 @@
       "      -- it must carry cronspec's setting (procedures of releases before it do not).\n" <>
       "      SELECT CASE WHEN (o.fingerprint = d.fingerprint OR live.prosrc = d.body)\n" <>
       "                       AND o.source_md5 = md5(live.prosrc)\n" <>
-      "                       AND live.proconfig IS NOT DISTINCT FROM pg_temp.cronspec_proconfig()\n" <>
+      "                       AND live.lanname = d.language\n" <>
+      "                       AND live.proconfig IS NOT DISTINCT FROM d.config\n" <>
       "                  THEN 'unchanged' ELSE 'change' END,\n" <>
       "             'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task, d.spec, true,\n" <>
-      "             CASE WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body\n" <>
+      "             CASE WHEN live.lanname <> d.language\n" <>
+      "                  THEN ARRAY[format('language %s -> %s', live.lanname, d.language)]\n" <>
+      "                  WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body\n" <>
       "                  THEN ARRAY['body']\n" <>
       "                  WHEN o.source_md5 <> md5(live.prosrc) THEN ARRAY['body edited outside cronspec']\n" <>
-      "                  WHEN live.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()\n" <>
+      "                  WHEN live.proconfig IS DISTINCT FROM d.config\n" <>
       "                  THEN ARRAY[format('settings %s -> %s',\n" <>
       "                                    coalesce(array_to_string(live.proconfig, ', '), 'none'),\n" <>
-      "                                    array_to_string(pg_temp.cronspec_proconfig(), ', '))]\n" <>
+      "                                    array_to_string(d.config, ', '))]\n" <>
       "                  ELSE '{}' END\n" <>
       "      FROM cronspec.owned_procedure o\n" <>
       "      WHERE o.schema_name = d.schema_name AND o.procedure_name = d.procedure_name\n" <>
@@ -1921,8 +2121,8 @@
       "      CONTINUE;\n" <>
       "    END IF;\n" <>
       "    IF live_found THEN  -- a routine of that signature that cronspec does not own\n" <>
-      "      same := live.prokind = 'p' AND live.lanname = 'sql' AND NOT live.prosecdef\n" <>
-      "              AND (live.proconfig IS NULL OR live.proconfig = pg_temp.cronspec_proconfig())\n" <>
+      "      same := live.prokind = 'p' AND live.lanname = d.language AND NOT live.prosecdef\n" <>
+      "              AND (live.proconfig IS NULL OR live.proconfig = d.config)\n" <>
       "              AND pg_temp.cronspec_canonical(live.prosrc) = pg_temp.cronspec_canonical(d.body);\n" <>
       "      IF same AND v_adopt AND live.proowner = me_oid THEN\n" <>
       "        INSERT INTO cronspec_action (action, kind, name, task, spec, details)\n" <>
@@ -1940,12 +2140,12 @@
       "                                ELSE 'routine' END,\n" <>
       "                           d.schema_name, d.procedure_name, lost)]\n" <>
       "              || CASE WHEN live.prokind <> 'p' THEN ARRAY['it is not a procedure']\n" <>
-      "                      WHEN live.lanname <> 'sql'\n" <>
-      "                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE sql',\n" <>
-      "                                        live.lanname)]\n" <>
+      "                      WHEN live.lanname <> d.language\n" <>
+      "                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE %s',\n" <>
+      "                                        live.lanname, d.language)]\n" <>
       "                      WHEN live.prosecdef THEN ARRAY['it is SECURITY DEFINER']\n" <>
       "                      WHEN live.proconfig IS NOT NULL\n" <>
-      "                           AND live.proconfig <> pg_temp.cronspec_proconfig()\n" <>
+      "                           AND live.proconfig <> d.config\n" <>
       "                      THEN ARRAY[format('it sets %s', array_to_string(live.proconfig, ', '))]\n" <>
       "                      WHEN NOT same\n" <>
       "                      THEN ARRAY['its body differs from the spec: '\n" <>
@@ -2072,7 +2272,8 @@
       "    JOIN cronspec_action a ON a.kind = 'procedure'\n" <>
       "      AND a.name = format('%s.%s', w.schema_name, w.procedure_name)\n" <>
       "    WHERE a.action IN ('add', 'change')  -- what writes a procedure\n" <>
-      "       OR a.action = 'adopt' AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name)\n" <>
+      "       OR a.action = 'adopt'\n" <>
+      "          AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name, w.config)\n" <>
       "    ORDER BY 1\n" <>
       "  LOOP\n" <>
       "    IF to_regnamespace(r.schema_name) IS NULL THEN\n" <>
@@ -2102,8 +2303,10 @@
       "  FROM cronspec_desired_procedure p\n" <>
       "  JOIN cronspec_action a ON a.kind = 'procedure'\n" <>
       "    AND a.name = format('%s.%s', p.schema_name, p.procedure_name)\n" <>
-      "  WHERE a.action = 'unchanged'\n" <>
-      "     OR a.action = 'adopt' AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name);\n" <>
+      "  WHERE p.language = 'sql'  -- a wrapper's plpgsql names nothing PostgreSQL checks at creation\n" <>
+      "    AND (a.action = 'unchanged'\n" <>
+      "         OR a.action = 'adopt'\n" <>
+      "            AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name, p.config));\n" <>
       "  IF v_body IS NOT NULL THEN\n" <>
       "    BEGIN\n" <>
       "      PERFORM pg_temp.cronspec_check_body(v_body, '', '');\n" <>
@@ -2112,7 +2315,8 @@
       "        SELECT p.* FROM cronspec_desired_procedure p\n" <>
       "        JOIN cronspec_action a ON a.kind = 'procedure'\n" <>
       "          AND a.name = format('%s.%s', p.schema_name, p.procedure_name)\n" <>
-      "        WHERE a.action IN ('unchanged', 'adopt') ORDER BY p.schema_name, p.procedure_name\n" <>
+      "        WHERE a.action IN ('unchanged', 'adopt') AND p.language = 'sql'\n" <>
+      "        ORDER BY p.schema_name, p.procedure_name\n" <>
       "      LOOP\n" <>
       "        PERFORM pg_temp.cronspec_check_body(d.body, d.task, d.spec);\n" <>
       "      END LOOP;\n" <>
@@ -2126,9 +2330,10 @@
       "    WHERE a.action <> 'clash' ORDER BY p.schema_name, p.procedure_name\n" <>
       "  LOOP\n" <>
       "    IF d.action IN ('add', 'change')\n" <>
-      "       OR d.action = 'adopt' AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name) THEN\n" <>
+      "       OR d.action = 'adopt'\n" <>
+      "          AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name, d.config) THEN\n" <>
       "      PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,\n" <>
-      "                                               d.spec);\n" <>
+      "                                               d.spec, d.language, d.settings);\n" <>
       "    END IF;\n" <>
       "    IF d.action = 'unchanged' THEN  -- the same body, fingerprinted by an earlier release\n" <>
       "      UPDATE cronspec.owned_procedure SET fingerprint = d.fingerprint\n" <>
@@ -2195,12 +2400,29 @@
       "  END IF;\n" <>
       "\n" <>
       "  IF p_rollback THEN  -- nothing left recorded by anyone: the bookkeeping goes too\n" <>
+      "    IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN  -- this project's skips, as this role\n" <>
+      "      DELETE FROM cronspec.skipped_run WHERE project = p_project AND role = me;\n" <>
+      "      GET DIAGNOSTICS forgotten = ROW_COUNT;\n" <>
+      "      IF forgotten > 0 THEN\n" <>
+      "        INSERT INTO cronspec_action (action, kind, name, details)\n" <>
+      "        VALUES ('change', 'bookkeeping', 'cronspec.skipped_run',\n" <>
+      "                ARRAY[format('%s skipped runs of project %s forgotten', forgotten, p_project)]);\n" <>
+      "      END IF;\n" <>
+      "    END IF;\n" <>
       "    IF NOT EXISTS (SELECT 1 FROM cronspec.owned_job)\n" <>
       "       AND NOT EXISTS (SELECT 1 FROM cronspec.owned_procedure)\n" <>
       "       AND pg_has_role((SELECT relowner FROM pg_class\n" <>
       "                        WHERE oid = 'cronspec.owned_job'::regclass), 'MEMBER')\n" <>
       "       AND pg_has_role((SELECT relowner FROM pg_class\n" <>
-      "                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER') THEN\n" <>
+      "                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER')\n" <>
+      "       AND coalesce(pg_has_role((SELECT relowner FROM pg_class\n" <>
+      "                                 WHERE oid = to_regclass('cronspec.skipped_run')), 'MEMBER'),\n" <>
+      "                    true) THEN\n" <>
+      "      IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN\n" <>
+      "        DROP TABLE cronspec.skipped_run;\n" <>
+      "        INSERT INTO cronspec_action (action, kind, name)\n" <>
+      "        VALUES ('remove', 'bookkeeping', 'cronspec.skipped_run');\n" <>
+      "      END IF;\n" <>
       "      DROP TABLE cronspec.owned_job, cronspec.owned_procedure;\n" <>
       "      INSERT INTO cronspec_action (action, kind, name)\n" <>
       "      VALUES ('remove', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure');\n" <>

@@ -26,6 +26,11 @@ CREATE TEMPORARY TABLE cronspec_desired_procedure (
   fingerprint text NOT NULL,
   task text NOT NULL,
   spec text NOT NULL,
+  -- plpgsql: the wrapper that carries a task's `overlap: skip` and `retry` around its body
+  language text NOT NULL DEFAULT 'sql',
+  skips boolean NOT NULL DEFAULT false,  -- it records skipped runs in cronspec.skipped_run
+  settings text[] NOT NULL DEFAULT '{}',  -- the spec's `settings`, name=value: SET clauses
+  config text[],  -- all its settings as the server stores them (pg_proc.proconfig), found first
   PRIMARY KEY (schema_name, procedure_name)
 );
 CREATE TEMPORARY TABLE cronspec_desired_startup (
@@ -123,15 +128,27 @@ BEGIN
   END IF;
 END
 $fn$;
+-- The SET clauses of a procedure cronspec writes: standard_conforming_strings fixed on, then
+-- the spec's `settings` (name=value; a name has no `=`).
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_set_clauses(p_settings text[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT 'SET standard_conforming_strings = on' || coalesce(string_agg(
+    format(' SET %I = %L', split_part(s, '=', 1), substr(s, strpos(s, '=') + 1)), '' ORDER BY n), '')
+  FROM unnest(p_settings) WITH ORDINALITY AS u(s, n)
+$fn$;
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_write_procedure(
-  p_schema name, p_name name, p_body text, p_task text, p_spec text)
+  p_schema name, p_name name, p_body text, p_task text, p_spec text,
+  p_language text DEFAULT 'sql', p_settings text[] DEFAULT '{}')
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   -- The setting is fixed on the procedure: PostgreSQL reads the body again at every call, with
   -- the caller's settings but for the procedure's own (a database set to
   -- standard_conforming_strings = off would otherwise read '\' and what follows otherwise).
-  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql '
-                 'SET standard_conforming_strings = on AS %L', p_schema, p_name, p_body);
+  -- The spec's settings are SET clauses too: they hold wherever the body runs, a manual CALL
+  -- included. `language` plpgsql is cronspec's own wrapper of a task's policies.
+  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE %s %s AS %L', p_schema, p_name,
+                 CASE p_language WHEN 'plpgsql' THEN 'plpgsql' ELSE 'sql' END,
+                 pg_temp.cronspec_set_clauses(p_settings), p_body);
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
@@ -142,10 +159,33 @@ CREATE OR REPLACE FUNCTION pg_temp.cronspec_proconfig() RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $fn$
   SELECT ARRAY['standard_conforming_strings=on']
 $fn$;
--- An adopted procedure is written when it is missing, or lacks cronspec's settings.
-CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name)
+-- pg_proc.proconfig of a procedure with the spec's settings, as the server stores it (the
+-- canonical name, the value as written, lists quoted): a scratch procedure in pg_temp says.
+-- This is where the server checks the names and values, before anything changes.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_settings_config(
+  p_settings text[], p_task text, p_spec text)
+RETURNS text[] LANGUAGE plpgsql AS $fn$
+DECLARE
+  config text[];
+BEGIN
+  IF cardinality(p_settings) = 0 THEN
+    RETURN pg_temp.cronspec_proconfig();
+  END IF;
+  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_settings() LANGUAGE sql %s AS %L',
+                 pg_temp.cronspec_set_clauses(p_settings), 'SELECT 1');
+  SELECT p.proconfig INTO config FROM pg_proc p
+  WHERE p.oid = 'pg_temp.cronspec_settings()'::regprocedure;
+  DROP PROCEDURE pg_temp.cronspec_settings();
+  RETURN config;
+EXCEPTION WHEN OTHERS THEN
+  RAISE EXCEPTION 'cronspec: task % (%): its settings do not apply: %', p_task, p_spec, SQLERRM
+    USING ERRCODE = SQLSTATE;
+END
+$fn$;
+-- An adopted procedure is written when it is missing, or lacks the settings it must carry.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name, p_config text[])
 RETURNS boolean LANGUAGE sql STABLE AS $fn$
-  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM p_config
                    FROM pg_proc p WHERE p.oid = to_regprocedure(format('%I.%I()', p_schema, p_name))),
                   true)
 $fn$;
@@ -258,6 +298,14 @@ BEGIN
       problem := format('it calls %s, but %s is not installed in database %s (CREATE EXTENSION '
                         '%s, with %s in shared_preload_libraries)', c.about, c.name,
                         current_database(), c.name, c.name);
+    ELSIF c.kind = 'timeout' AND (SELECT setting FROM pg_settings
+                                  WHERE name = 'cron.use_background_workers') = 'on' THEN
+      -- pg_settings shows the setting to superusers and pg_read_all_settings only: others
+      -- skip this check (README)
+      problem := format('its %s is set in the job''s command (SET LOCAL statement_timeout), '
+                        'which has no effect when cron.use_background_workers = on: pg_cron '
+                        'then runs commands inside a worker, where no statement starts at top '
+                        'level; remove the timeout, or run pg_cron in its default mode', c.about);
     ELSIF c.kind = 'extension' AND c.name = 'pg_net'
           AND current_setting('pg_net.database_name', true) <> current_database() THEN
       problem := format('it calls %s, but pg_net''s worker serves database %s '
@@ -354,6 +402,43 @@ BEGIN
   INSERT INTO cronspec_action (action, kind, name, details) VALUES (
     'add', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure',
     ARRAY['the tables that record what each cronspec project owns']);
+END
+$fn$;
+-- Where `overlap: skip` records the runs it skips (a skip is a run pg_cron says succeeded, so
+-- `cronspec status` reads them here): created when a task first has that policy. Anyone reads
+-- every row; a role records only its own skips, of a task cronspec's bookkeeping records, and
+-- forgets only its own.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_create_skip_table() RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT has_schema_privilege('cronspec', 'CREATE') THEN
+    PERFORM pg_temp.cronspec_fail(
+      format('cronspec: role %s may not create cronspec.skipped_run, where `overlap: skip` '
+             'records the runs it skips', current_user),
+      NULL, format('as the owner of schema cronspec: GRANT CREATE ON SCHEMA cronspec TO %I',
+                   current_user),
+      '42501');
+  END IF;
+  CREATE TABLE cronspec.skipped_run (
+    project text NOT NULL,
+    task text NOT NULL,
+    skipped_at timestamptz NOT NULL DEFAULT now(),  -- when the skipped run started
+    role name NOT NULL DEFAULT current_user  -- the role of the run that was skipped
+  );
+  CREATE INDEX ON cronspec.skipped_run (project, task, skipped_at);
+  COMMENT ON TABLE cronspec.skipped_run IS
+    'runs of cronspec tasks with overlap: skip that found another run of the task under way';
+  ALTER TABLE cronspec.skipped_run ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+  CREATE POLICY cronspec_read ON cronspec.skipped_run FOR SELECT USING (true);
+  CREATE POLICY cronspec_record ON cronspec.skipped_run FOR INSERT
+    WITH CHECK (role = current_user AND EXISTS (
+      SELECT 1 FROM cronspec.owned_procedure o
+      WHERE o.project = skipped_run.project AND o.task = skipped_run.task));
+  CREATE POLICY cronspec_forget ON cronspec.skipped_run FOR DELETE USING (role = current_user);
+  GRANT SELECT, INSERT, DELETE ON cronspec.skipped_run TO PUBLIC;
+  INSERT INTO cronspec_action (action, kind, name, details) VALUES (
+    'add', 'bookkeeping', 'cronspec.skipped_run',
+    ARRAY['where overlap: skip records the runs it skips, for cronspec status']);
 END
 $fn$;
 -- The bookkeeping of cronspec before projects (cronspec.managed_job by role and job name,
@@ -476,6 +561,7 @@ DECLARE
   clashes int;
   first_clash record;
   new_jobid bigint;
+  forgotten int;
   summary text;
 BEGIN
   -- One deploy at a time, before anything is read. The transaction is READ COMMITTED (the file
@@ -545,6 +631,10 @@ BEGIN
     PERFORM pg_temp.cronspec_check_server(p_version, p_zones, p_zone);
     -- what the jobs need (relations, pg_net), before anything is read or changed
     PERFORM pg_temp.cronspec_check_live();
+    -- the settings each procedure carries, as the server stores them; the server checks the
+    -- spec's names and values here
+    UPDATE cronspec_desired_procedure
+    SET config = pg_temp.cronspec_settings_config(settings, task, spec);
   END IF;
 
   -- The bookkeeping: created on first use, upgraded from an earlier cronspec's.
@@ -577,6 +667,10 @@ BEGIN
   IF to_regclass('cronspec.managed_job') IS NOT NULL
      OR to_regclass('cronspec.managed_procedure') IS NOT NULL THEN
     PERFORM pg_temp.cronspec_upgrade_bookkeeping(p_project);
+  END IF;
+  IF to_regclass('cronspec.skipped_run') IS NULL
+     AND EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN
+    PERFORM pg_temp.cronspec_create_skip_table();
   END IF;
   SELECT (SELECT count(*) FROM cronspec.owned_job WHERE role = me AND project = p_project)
        + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)
@@ -619,7 +713,8 @@ BEGIN
       -- A job cronspec does not own. It is adopted only when asked, and only when it is
       -- exactly what the spec declares; its SQL may be the body of the procedure the spec's
       -- job calls (a hand-made job running the SQL directly).
-      v_body := (SELECT p.body FROM cronspec_desired_procedure p WHERE p.task = d.task);
+      v_body := (SELECT p.body FROM cronspec_desired_procedure p
+                 WHERE p.task = d.task AND p.language = 'sql');
       same := (live.schedule = d.schedule OR live.schedule = d.written_schedule)
               AND live.database = d.database
               AND live.active = d.active
@@ -718,16 +813,19 @@ BEGIN
       -- it must carry cronspec's setting (procedures of releases before it do not).
       SELECT CASE WHEN (o.fingerprint = d.fingerprint OR live.prosrc = d.body)
                        AND o.source_md5 = md5(live.prosrc)
-                       AND live.proconfig IS NOT DISTINCT FROM pg_temp.cronspec_proconfig()
+                       AND live.lanname = d.language
+                       AND live.proconfig IS NOT DISTINCT FROM d.config
                   THEN 'unchanged' ELSE 'change' END,
              'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task, d.spec, true,
-             CASE WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body
+             CASE WHEN live.lanname <> d.language
+                  THEN ARRAY[format('language %s -> %s', live.lanname, d.language)]
+                  WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body
                   THEN ARRAY['body']
                   WHEN o.source_md5 <> md5(live.prosrc) THEN ARRAY['body edited outside cronspec']
-                  WHEN live.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                  WHEN live.proconfig IS DISTINCT FROM d.config
                   THEN ARRAY[format('settings %s -> %s',
                                     coalesce(array_to_string(live.proconfig, ', '), 'none'),
-                                    array_to_string(pg_temp.cronspec_proconfig(), ', '))]
+                                    array_to_string(d.config, ', '))]
                   ELSE '{}' END
       FROM cronspec.owned_procedure o
       WHERE o.schema_name = d.schema_name AND o.procedure_name = d.procedure_name
@@ -735,8 +833,8 @@ BEGIN
       CONTINUE;
     END IF;
     IF live_found THEN  -- a routine of that signature that cronspec does not own
-      same := live.prokind = 'p' AND live.lanname = 'sql' AND NOT live.prosecdef
-              AND (live.proconfig IS NULL OR live.proconfig = pg_temp.cronspec_proconfig())
+      same := live.prokind = 'p' AND live.lanname = d.language AND NOT live.prosecdef
+              AND (live.proconfig IS NULL OR live.proconfig = d.config)
               AND pg_temp.cronspec_canonical(live.prosrc) = pg_temp.cronspec_canonical(d.body);
       IF same AND v_adopt AND live.proowner = me_oid THEN
         INSERT INTO cronspec_action (action, kind, name, task, spec, details)
@@ -754,12 +852,12 @@ BEGIN
                                 ELSE 'routine' END,
                            d.schema_name, d.procedure_name, lost)]
               || CASE WHEN live.prokind <> 'p' THEN ARRAY['it is not a procedure']
-                      WHEN live.lanname <> 'sql'
-                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE sql',
-                                        live.lanname)]
+                      WHEN live.lanname <> d.language
+                      THEN ARRAY[format('it is LANGUAGE %s, the spec''s is LANGUAGE %s',
+                                        live.lanname, d.language)]
                       WHEN live.prosecdef THEN ARRAY['it is SECURITY DEFINER']
                       WHEN live.proconfig IS NOT NULL
-                           AND live.proconfig <> pg_temp.cronspec_proconfig()
+                           AND live.proconfig <> d.config
                       THEN ARRAY[format('it sets %s', array_to_string(live.proconfig, ', '))]
                       WHEN NOT same
                       THEN ARRAY['its body differs from the spec: '
@@ -886,7 +984,8 @@ BEGIN
     JOIN cronspec_action a ON a.kind = 'procedure'
       AND a.name = format('%s.%s', w.schema_name, w.procedure_name)
     WHERE a.action IN ('add', 'change')  -- what writes a procedure
-       OR a.action = 'adopt' AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name)
+       OR a.action = 'adopt'
+          AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name, w.config)
     ORDER BY 1
   LOOP
     IF to_regnamespace(r.schema_name) IS NULL THEN
@@ -916,8 +1015,10 @@ BEGIN
   FROM cronspec_desired_procedure p
   JOIN cronspec_action a ON a.kind = 'procedure'
     AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
-  WHERE a.action = 'unchanged'
-     OR a.action = 'adopt' AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name);
+  WHERE p.language = 'sql'  -- a wrapper's plpgsql names nothing PostgreSQL checks at creation
+    AND (a.action = 'unchanged'
+         OR a.action = 'adopt'
+            AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name, p.config));
   IF v_body IS NOT NULL THEN
     BEGIN
       PERFORM pg_temp.cronspec_check_body(v_body, '', '');
@@ -926,7 +1027,8 @@ BEGIN
         SELECT p.* FROM cronspec_desired_procedure p
         JOIN cronspec_action a ON a.kind = 'procedure'
           AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
-        WHERE a.action IN ('unchanged', 'adopt') ORDER BY p.schema_name, p.procedure_name
+        WHERE a.action IN ('unchanged', 'adopt') AND p.language = 'sql'
+        ORDER BY p.schema_name, p.procedure_name
       LOOP
         PERFORM pg_temp.cronspec_check_body(d.body, d.task, d.spec);
       END LOOP;
@@ -940,9 +1042,10 @@ BEGIN
     WHERE a.action <> 'clash' ORDER BY p.schema_name, p.procedure_name
   LOOP
     IF d.action IN ('add', 'change')
-       OR d.action = 'adopt' AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name) THEN
+       OR d.action = 'adopt'
+          AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name, d.config) THEN
       PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,
-                                               d.spec);
+                                               d.spec, d.language, d.settings);
     END IF;
     IF d.action = 'unchanged' THEN  -- the same body, fingerprinted by an earlier release
       UPDATE cronspec.owned_procedure SET fingerprint = d.fingerprint
@@ -1009,12 +1112,29 @@ BEGIN
   END IF;
 
   IF p_rollback THEN  -- nothing left recorded by anyone: the bookkeeping goes too
+    IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN  -- this project's skips, as this role
+      DELETE FROM cronspec.skipped_run WHERE project = p_project AND role = me;
+      GET DIAGNOSTICS forgotten = ROW_COUNT;
+      IF forgotten > 0 THEN
+        INSERT INTO cronspec_action (action, kind, name, details)
+        VALUES ('change', 'bookkeeping', 'cronspec.skipped_run',
+                ARRAY[format('%s skipped runs of project %s forgotten', forgotten, p_project)]);
+      END IF;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM cronspec.owned_job)
        AND NOT EXISTS (SELECT 1 FROM cronspec.owned_procedure)
        AND pg_has_role((SELECT relowner FROM pg_class
                         WHERE oid = 'cronspec.owned_job'::regclass), 'MEMBER')
        AND pg_has_role((SELECT relowner FROM pg_class
-                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER') THEN
+                        WHERE oid = 'cronspec.owned_procedure'::regclass), 'MEMBER')
+       AND coalesce(pg_has_role((SELECT relowner FROM pg_class
+                                 WHERE oid = to_regclass('cronspec.skipped_run')), 'MEMBER'),
+                    true) THEN
+      IF to_regclass('cronspec.skipped_run') IS NOT NULL THEN
+        DROP TABLE cronspec.skipped_run;
+        INSERT INTO cronspec_action (action, kind, name)
+        VALUES ('remove', 'bookkeeping', 'cronspec.skipped_run');
+      END IF;
       DROP TABLE cronspec.owned_job, cronspec.owned_procedure;
       INSERT INTO cronspec_action (action, kind, name)
       VALUES ('remove', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure');

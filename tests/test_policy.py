@@ -15,7 +15,7 @@ import pytest
 
 from cronspec.api import Compiled, compile_specs
 from cronspec.model import Interval
-from cronspec.plan import SKIP_UNIQUE, Plan, body_procedure
+from cronspec.plan import SKIP_UNIQUE, STARTUP_UNIQUE, Plan, body_procedure
 from cronspec.render.pg_cron import wrapper_source
 from cronspec.validate.policy import read_interval
 
@@ -155,6 +155,9 @@ def test_a_body_procedure_name_fits_postgresql(project: Project) -> None:
 
 
 def test_oban_entries_carry_skip_and_retry(project: Project) -> None:
+    """skip is the crontab entry's unique, keyed on the task (its worker and meta's
+    cronspec_task); a @startup job keeps its once-per-deploy unique; retry.attempts is the
+    max_attempts of both."""
     spec = (
         "name: embed\ndescription: d\nkind: app\nworker: MyApp.Embed\nneeds: [ml]\n"
         'schedule: ["*/5 * * * *", "@startup"]\noverlap: skip\nretry: {attempts: 4}\n'
@@ -163,11 +166,12 @@ def test_oban_entries_carry_skip_and_retry(project: Project) -> None:
     assert result.plan is not None
     cron, startup = result.plan.oban_jobs
     assert dict(cron.options)["max_attempts"] == 4 and cron.unique == SKIP_UNIQUE
-    assert dict(startup.options)["max_attempts"] == 4 and startup.unique is None
+    assert dict(startup.options)["max_attempts"] == 4 and startup.unique == STARTUP_UNIQUE
     text = result.files["oban_crontab.exs"]
     assert (
-        '{"*/5 * * * *", MyApp.Embed, max_attempts: 4, unique: [period: :infinity, states: '
-        "[:scheduled, :available, :executing, :retryable]]}"
+        '{"*/5 * * * *", MyApp.Embed, max_attempts: 4, meta: %{"cronspec_task" => "embed"}, '
+        "unique: [period: :infinity, fields: [:worker, :meta], keys: [:cronspec_task], "
+        "states: [:scheduled, :available, :executing, :retryable]]}"
     ) in text
 
 

@@ -121,6 +121,15 @@ def _oban_problems(task: Task) -> list[Diagnostic]:
             f"{worker} run them in a transaction that sets them first (`Repo.transaction(fn -> "
             f"Repo.query!(\"SET LOCAL {name} = '{quoted}'\"); ... end)`), and remove `settings`",
         )
+    if p.skip and task.unique is not None:
+        diags.append(
+            error(
+                "P805",
+                "`overlap: skip` is the crontab entry's `unique` on Oban (until the task's job "
+                "is done), and `unique` says another; keep one of the two",
+                task.span("unique"),
+            )
+        )
     if p.retry is not None and task.max_attempts is not None:
         diags.append(
             error(

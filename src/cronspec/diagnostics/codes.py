@@ -209,10 +209,10 @@ _TABLE = (
          "Write it in the worker module (the message says how: `timeout/1`, `backoff/1`, SET "
          "LOCAL in the worker's transaction, a queue with limit 1) and remove it from the spec.",
          ("policy-oban-bad",)),
-    Code("P805", E, "`retry` and `max_attempts` on one task", "`retry: {attempts: 3}` with "
-         "`max_attempts: 5`",
-         "Keep `retry.attempts`: on Oban it becomes the job's `max_attempts`.",
-         ("policy-oban-bad",)),
+    Code("P805", E, "a policy and the Oban option it becomes, both on one task",
+         "`retry: {attempts: 3}` with `max_attempts: 5`; `overlap: skip` with `unique:`",
+         "Keep one: `retry.attempts` becomes the job's `max_attempts`, `overlap: skip` the "
+         "crontab entry's `unique`.", ("policy-oban-bad",)),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}

@@ -70,9 +70,9 @@ def _oban(p: Policy) -> tuple[str, ...]:
     if p.skip:
         states = ", ".join(SKIP_UNIQUE.states or ())
         lines.append(
-            f"overlap: skip: the crontab entry's `unique` (period infinity, states {states}): "
-            "Oban's Cron plugin inserts no job while one of the entry's (the same worker, args "
-            "and queue) is still waiting, executing or due for another attempt; Oban does not "
+            f"overlap: skip: the crontab entry's unique (by worker and meta's cronspec_task, "
+            f"period infinity, states {states}): Oban's Cron plugin inserts no job of the task "
+            "while one is still waiting, executing or due for another attempt; Oban does not "
             "record such a skip"
         )
     if p.retry is not None:
