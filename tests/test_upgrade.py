@@ -68,7 +68,14 @@ def test_the_example_upgrades_in_place(pg_db: str, example: Path) -> None:
     # its body kept (the same text, though its fingerprint is computed otherwise now)
     fixed = [a for a in actions if a[:2] == ("change", "procedure")]
     assert len(fixed) == 4
-    assert {a[5] for a in fixed} == {("settings none -> standard_conforming_strings=on",)}
+    # (and the example's PageRank its own `settings: {jit: "off"}`)
+    assert {a[2]: a[5] for a in fixed if a[2] != "cronspec.daily-pagerank"} == dict.fromkeys(
+        {a[2] for a in fixed} - {"cronspec.daily-pagerank"},
+        ("settings none -> standard_conforming_strings=on",),
+    )
+    assert {a[2]: a[5] for a in fixed}["cronspec.daily-pagerank"] == (
+        "settings none -> standard_conforming_strings=on, jit=off",
+    )
     assert changes(actions) == [
         ("add", "bookkeeping", "cronspec.owned_job, cronspec.owned_procedure"),
         ("change", "bookkeeping", "cronspec.managed_job, cronspec.managed_procedure"),

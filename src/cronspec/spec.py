@@ -76,8 +76,7 @@ class RetrySpec(BaseModel):
     )
 
 
-# the name's pattern is checked in validate/policy.py, to say what a setting's name is
-SettingName = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+SettingName = Annotated[str, StringConstraints(min_length=1, max_length=63)]  # validate/policy
 
 
 class UniqueSpec(BaseModel):
@@ -270,13 +269,10 @@ class TaskSpec(BaseModel):
     )
     overlap: Literal["queue", "skip"] | None = Field(
         default=None,
-        description="What a run does when another run of the same task is under way. `queue` "
-        "(the default) is pg_cron's own behaviour: a job's runs never overlap, a run due "
-        "meanwhile waits (a task's several schedules are several jobs, which may run at the "
-        "same time). `skip`: a run that finds another run of the task under way (any of its "
-        "jobs, or a manual CALL) returns at once, and the skip is recorded in "
-        "cronspec.skipped_run (`cronspec status` counts them); on Oban the crontab entry gets "
-        "`unique`, so no new job is inserted while one is still waiting or executing.",
+        description="When another run of the task is under way: `queue` (default), pg_cron's "
+        "own behaviour (a job's runs never overlap; a task's jobs may); `skip`: a run (any job "
+        "of the task, or a manual CALL) returns at once, recorded in cronspec.skipped_run; on "
+        "Oban the entry's `unique` inserts no job while one of the task's is unfinished.",
         examples=["skip"],
     )
     timeout: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
@@ -293,10 +289,8 @@ class TaskSpec(BaseModel):
     )
     settings: dict[SettingName, Annotated[str, StringConstraints(max_length=1000)]] | None = Field(
         default=None,
-        description="pg_cron: PostgreSQL settings the body runs with, SET clauses on its "
-        'procedure (`{jit: "off", work_mem: "256MB"}`); the server checks names and values '
-        "when the migration creates it. Values are strings. Oban: refused (set them in the "
-        "worker's own transaction).",
+        description="pg_cron: PostgreSQL settings the body runs with, SET clauses of its "
+        "procedure, checked by the server at migration; values are strings. Oban: refused.",
         examples=[{"jit": "off", "work_mem": "256MB"}],
         json_schema_extra={"propertyNames": {"pattern": SETTING_PATTERN}},
     )
@@ -304,7 +298,6 @@ class TaskSpec(BaseModel):
 
 SPEC_FIELDS: tuple[str, ...] = tuple(TaskSpec.model_fields)
 SQL_ONLY_FIELDS = ("sql", "run_as", "reaches")
-POLICY_FIELDS = ("overlap", "timeout", "retry", "settings")  # run-time policies (classify/policy)
 APP_ONLY_FIELDS = (
     "worker",
     "args",
