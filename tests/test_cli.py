@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import APP_TASK, ROOT, SQL_TASK
+from support.common import APP_TASK, ROOT, SQL_TASK
 
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]

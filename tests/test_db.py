@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ROOT
+from support.common import ROOT
 from support.dbtools import (
     Compiled,
     Rows,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import APP_TASK, SQL_TASK
+from support.common import APP_TASK, SQL_TASK
 
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]
@@ -307,7 +307,7 @@ def test_github_escaping_of_properties_and_data() -> None:
 
 
 def test_errors_page_is_generated_from_the_registry() -> None:
-    from conftest import ROOT
+    from support.common import ROOT
 
     from cronspec.diagnostics.codes import errors_markdown
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from write_support import (
+from support.write import (
     OWN,
     add_foreign,
     foreign,
