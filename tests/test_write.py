@@ -265,7 +265,7 @@ def test_a_failure_while_writing_leaves_the_old_folder(
             raise OSError(28, "No space left on device", str(path))
         path.write_text(content)
 
-    monkeypatch.setattr(output, "_write_file", failing)
+    monkeypatch.setattr(output._staging, "_write_file", failing)
     outcome = compile_project(root)
     assert outcome.error is not None and "No space left on device" in outcome.error
     assert not outcome.wrote
@@ -277,7 +277,8 @@ def test_without_renameat2_files_are_replaced_in_place(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What other systems get (the platform's call is absent): same result, same folder."""
-    monkeypatch.setattr(output, "_renameat2_fn", lambda: None)
+    for module in (output._disk, output._staging):
+        monkeypatch.setattr(module, "_renameat2_fn", lambda: None)
     generated = root / "generated"
     add_foreign(generated)
     before, folder = foreign(tree(generated)), generated.stat().st_ino
