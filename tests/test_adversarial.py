@@ -524,7 +524,6 @@ _UNPRINTABLE = re.compile(
 )
 
 REFUSED: list[Any] = [
-    pytest.param(sql_task("t", "SELECT 1;", description="a\nb"), "S209", id="description-newline"),
     pytest.param(
         sql_task("t", "SELECT 1;", description="a\x1b[2Jb"), "S209", id="description-escape"
     ),
@@ -635,6 +634,24 @@ def test_report_description_is_text(tmp_path: Path) -> None:
     compiled = compile_ok(make_project(tmp_path, tasks))
     for task in tasks:
         check_report_description(compiled.files["REPORT.md"], task["name"], task["description"])
+
+
+def test_report_multi_line_description_is_text_line_by_line(tmp_path: Path) -> None:
+    """Several lines (a YAML block scalar) stay several lines, each one plain text: a line
+    break is a hard break (a trailing backslash), a blank line a new paragraph."""
+    description = "\n".join([*REPORT_TEXT, "", *REPORT_BLOCKS])
+    task = sql_task("multi", "SELECT 1;", description=description)
+    report = compile_ok(make_project(tmp_path, [task])).files["REPORT.md"]
+    lines = report.split("\n")
+    at = lines.index("## multi") + 2
+    shown = lines[at : at + len(REPORT_TEXT) + 1 + len(REPORT_BLOCKS)]
+    assert shown[len(REPORT_TEXT)] == "" and lines[at + len(shown)] == ""
+    expected = [*REPORT_TEXT, "", *REPORT_BLOCKS]
+    for line, text in zip(shown, expected, strict=True):
+        if text:
+            last = text is REPORT_TEXT[-1] or text is REPORT_BLOCKS[-1]
+            assert line.endswith("\\") != last, line
+            assert report_text(line if last else line[:-1]) == " ".join(text.split())
 
 
 @pytest.mark.parametrize("description", REPORT_BLOCKS)

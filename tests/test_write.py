@@ -245,9 +245,18 @@ def test_output_naming_a_file_is_one_error(tmp_path: Path, cli: Cli, check: bool
     (root / "README").write_text("mine\n")
     code, out, err = cli(root, "compile", *(["--check"] if check else []))
     assert code == 1 and out == ""
-    assert "README: it is a file, not a folder" in _one_error(err)
+    assert err == (  # said where it is set, before the writer is reached
+        "cronspec.toml:1:1: error[T603]: `output` names `README`, which is a file; point it at "
+        "a folder, or move the file away\n"
+    )
     assert (root / "README").read_text() == "mine\n"
     assert leftovers(root) == []
+    with pytest.raises(output.OutputError, match="README: it is a file, not a folder"):
+        if check:
+            output.compare(root / "README", {}, "README")
+        else:
+            output.write(root / "README", {})
+    assert (root / "README").read_text() == "mine\n"
 
 
 def test_a_failure_while_writing_leaves_the_old_folder(

@@ -68,7 +68,8 @@ class TaskSpec(BaseModel):
     description: str = Field(
         min_length=1,
         max_length=500,
-        description="One line saying what the task does, for reviewers and the report.",
+        description="What the task does, for reviewers and the report. Several lines are fine "
+        "(a YAML block scalar, `description: |`); invisible and control characters are not.",
         examples=["Refresh dependency and dependent id arrays on graph_nodes."],
     )
     kind: Literal["sql", "app"] = Field(

@@ -127,7 +127,10 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
         diags.append(
             error(
                 "X503",
-                "this task runs on Oban, which needs `worker:` naming the Oban worker that runs it",
+                "this task runs on Oban ("
+                + ("; ".join(blockers) if blockers else "the spec says `executor: oban`")
+                + "), so it needs `worker:`, the Oban worker module that runs it (e.g. "
+                "`worker: MyApp.Workers.Export`)",
                 task.span("kind"),
             )
         )

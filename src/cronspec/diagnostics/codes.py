@@ -74,6 +74,24 @@ _TABLE = (
     Code("Y113", E, "a key that is not a plain string", "`1: x`",
          "Use the spec's keys; quote a key YAML reads as a number, date or boolean.",
          ("yaml-bad",)),
+    Code("Y114", E, "a specs entry that is not a readable file, or a specs folder that cannot be "
+         "read", "a dangling or looping link, a folder or a fifo named `x.yaml`; no permission",
+         "Make it a readable file, or delete or rename the entry: a spec that cannot be read "
+         "would drop its task from the next plan.", ("reads-bad",)),
+    Code("Y115", E, "a spec file named `.YAML`, `.Yml` or other capitals", "`specs/x.YAML`",
+         "Rename it to end in lowercase `.yaml` or `.yml`.", ("reads-bad",)),
+    Code("Y116", E, "more than 50,000 spec files", "50,001 files in `specs/`",
+         "Split the project: each cronspec.toml names its own `specs` folder."),
+    Code("Y117", E, "a YAML tag, or a value that does not fit the type YAML gives it",
+         "`priority: !!int foo`, `!env X`, `day: 2024-13-45`",
+         "Remove the tag and write the value plainly; quote a value meant as text.",
+         ("yaml-values-bad",)),
+    Code("Y118", E, "an integer of more than 4,300 digits", "`priority: 1111...1` (5,000 digits)",
+         "Write a number of sensible size; quote it if it is text.", ("yaml-values-bad",)),
+    Code("Y119", E, "an unquoted value that YAML reads as syntax",
+         "`schedule: @daily`, `description: Backup: nightly`",
+         'Quote the value, e.g. `schedule: "@daily"`: the message shows the quoted form.',
+         ("yaml-quoting-bad",)),
     Code("S201", E, "missing required key", "no `kind:`",
          "Add the key; the message says what it holds.", ("schema-keys-bad",)),
     Code("S202", E, "unknown key, with a suggestion", "`schedul: ...`",
@@ -91,8 +109,9 @@ _TABLE = (
     Code("S208", E, "a key the task's kind requires", "`kind: sql` without `sql:`",
          "Add `sql:` to a `kind: sql` task, `worker:` to a `kind: app` task.",
          ("schema-kind-bad",)),
-    Code("S209", E, "control characters, multi-line description", '`description: "a\\u0007"`',
-         "Remove the character; keep the description on one line.", ("schema-values-bad",)),
+    Code("S209", E, "control or invisible characters (zero-width, bidirectional, soft hyphen)",
+         '`description: "a\\u200d"`', "Remove the character: what a reviewer reads must be what "
+         "runs. Line breaks and tabs are fine.", ("schema-values-bad", "text-invisible-bad")),
     Code("S210", E, "no spec files", "an empty `specs/`",
          "Add specs (`cronspec init` writes two), or point `specs` in cronspec.toml at them.",
          ("no-specs-bad",)),
@@ -116,7 +135,7 @@ _TABLE = (
     Code("C306", E, "time zone problems", "`timezone: Mars/Olympus`; Berlin on pg_cron 1.4",
          "Use an IANA zone; each executor runs in one zone, and pg_cron 1.4 only in UTC "
          "(fixed offsets are shifted when the shift is exact).",
-         ("schema-values-bad", "zones-pg14-bad", "zones-pg15-bad", "zone-project-unknown-bad")),
+         ("schema-values-bad", "zones-pg14-bad", "zones-pg15-bad")),
     Code("C307", E, "job name over 63 bytes on pg_cron < 1.5, or names that merge",
          "a 62-character task with two schedules", "Shorten the task name.",
          ("job-names-pg14-bad",)),
@@ -150,7 +169,10 @@ _TABLE = (
          "Fix the TOML at the position given.", ("config-toml-bad", "config-utf8-bad")),
     Code("T602", E, "invalid setting", '`version = "1.3"`',
          "Use a setting and value the message allows; `cronspec init` writes every one.",
-         ("config-settings-bad",)),
+         ("config-settings-bad", "zone-project-unknown-bad")),
+    Code("T603", E, "cronspec.toml, or a folder it names, cannot be used", "no permission to "
+         "read cronspec.toml; `output` naming a file",
+         "Give read permission, or point the setting at a folder.", ("config-paths-bad",)),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
