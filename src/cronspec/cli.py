@@ -204,7 +204,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _init(args: argparse.Namespace) -> int:
     from . import output
-    from .scaffold import init_files
+    from .scaffold import NEXT_STEPS, init_files
 
     root = Path(args.root)
     try:
@@ -218,7 +218,10 @@ def _init(args: argparse.Namespace) -> int:
     sys.stderr.write(f"cronspec: created {', '.join(created)}\n")
     args.check = False
     args.format = "text"
-    return _compile(args)
+    code = _compile(args)
+    if code == EXIT_OK:
+        sys.stderr.write("".join(f"cronspec: {line}\n" for line in NEXT_STEPS.splitlines()))
+    return code
 
 
 _SIGNS = {"add": "+", "change": "~", "remove": "-", "adopt": "<", "clash": "!", "run": ">"}
