@@ -68,8 +68,7 @@ class TaskSpec(BaseModel):
     description: str = Field(
         min_length=1,
         max_length=500,
-        description="What the task does, for reviewers and the report. Several lines are fine "
-        "(a YAML block scalar, `description: |`); invisible and control characters are not.",
+        description="What the task does, for reviewers and the report (several lines are fine).",
         examples=["Refresh dependency and dependent id arrays on graph_nodes."],
     )
     kind: Literal["sql", "app"] = Field(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -182,20 +183,32 @@ def dst_changes(
     pg_last = meaning.last_dom and target is not None and target.last_day
     notes: list[str] = []
     try:
-        day = start.astimezone(zone).date()
-        end = day + timedelta(days=days)
-        offset = _noon_offset(day - timedelta(days=1), zone)
-        while day <= end:
-            today = _noon_offset(day, zone)
-            if today != offset:  # a change between yesterday noon and today noon
-                for near in (day - timedelta(days=1), day):
-                    if near.month in meaning.months:
-                        notes += _change_notes(meaning, near, zone, target, pg_last, start)
-                offset = today
-            day += timedelta(days=1)
+        for day in _change_days(zone, start.astimezone(zone).date(), days):
+            for near in (day - timedelta(days=1), day):
+                if near.month in meaning.months:
+                    notes += _change_notes(meaning, near, zone, target, pg_last, start)
     except OverflowError:  # the calendar ends: no changes beyond it
         pass
     return tuple(dict.fromkeys(notes))
+
+
+@lru_cache(maxsize=256)
+def _change_days(zone: ZoneInfo, first: date, days: int) -> tuple[date, ...]:
+    """The days in `days` from `first` whose noon has another UTC offset than the day before's:
+    a change happened in between. Once per zone and start, however many schedules ask."""
+    found = []
+    try:
+        day, end = first, first + timedelta(days=days)
+        offset = _noon_offset(day - timedelta(days=1), zone)
+        while day <= end:
+            today = _noon_offset(day, zone)
+            if today != offset:
+                found.append(day)
+                offset = today
+            day += timedelta(days=1)
+    except OverflowError:  # the calendar ends
+        pass
+    return tuple(found)
 
 
 def _noon_offset(day: date, zone: ZoneInfo) -> timedelta | None:
