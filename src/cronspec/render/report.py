@@ -17,7 +17,7 @@ def md(text: str) -> str:
     """Plain text in Markdown: characters that open inline markup, HTML, entities or table
     cells are backslash-escaped, and so is a first character that could start a block
     (heading, list, quote, rule), so no text can change the report's structure."""
-    out = "".join("\\" + c if c in _INLINE else c for c in printable(" ".join(text.split())))
+    out = "".join("\\" + c if c in _INLINE else c for c in " ".join(text.split()))
     if out[:1] in {"#", "+", "-", "=", ">", ":", "!"}:
         return "\\" + out
     return re.sub(r"^(\d+)([.)])", r"\1\\\2", out)
