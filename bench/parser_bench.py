@@ -6,7 +6,7 @@
 The same 1,000 bodies (the example's SQL specs, common pg_cron jobs, and bench/compile_bench.py's
 synthetic bodies; 23 % of bodies repeat a shape with other names and constants) go through:
 
-- sqlglot: `cronspec.sqlcheck.analyze`, what classify uses today;
+- sqlglot: `sqlglot.parse(body, read="postgres")`, what classify used before issue 11;
 - cronspec.pgsql: `analyze`, the whole new analysis (postgast's library, libpg_query's JSON
   tree, a typed walk, the scanner for the fingerprint and literals);
 - postgast, protobuf: `postgast.parse` (its public API) and a walk of the protobuf tree that
@@ -164,10 +164,19 @@ def main() -> None:
     chars = sum(map(len, work))
     print(f"{len(work)} bodies, {chars:,} characters, {len(set(work))} distinct\n")
 
-    from cronspec.classify import pgsql, sqlcheck
+    import sqlglot
+
+    from cronspec.classify import pgsql
+    from cronspec.classify.pgsql import native
+
+    def sqlglot_parse(body: str) -> object:
+        try:
+            return sqlglot.parse(body, read="postgres")
+        except sqlglot.errors.SqlglotError as exc:
+            return exc
 
     rows: list[tuple[str, str, Callable[[str], object] | None]] = [
-        ("sqlglot", "cronspec.sqlcheck.analyze", sqlcheck.analyze),
+        ("sqlglot", "sqlglot.parse (classify before issue 11)", sqlglot_parse),
         ("cronspec.pgsql", "analyze (postgast's library, JSON tree)", pgsql.analyze.__wrapped__),
     ]
     import postgast
@@ -177,7 +186,7 @@ def main() -> None:
         (
             "postgast",
             "its library's JSON tree (as cronspec.pgsql reads it) + walk",
-            lambda b: walk_dicts(pgsql._parse_json(b.encode())),
+            lambda b: walk_dicts(native._parse_json(b.encode())),
         )
     )
     rows.append(("postgast", "scan (tokens)", postgast.scan))

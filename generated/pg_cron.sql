@@ -7,7 +7,7 @@ SET LOCAL standard_conforming_strings = on;
 SET LOCAL check_function_bodies = on;
 SET LOCAL client_min_messages = warning;
 
--- The specs' state, one row per pg_cron job, procedure and @startup call.
+-- The specs' state, one row per pg_cron job, procedure, @startup call and live check.
 CREATE TEMPORARY TABLE cronspec_desired_job (
   jobname text PRIMARY KEY,
   schedule text NOT NULL,
@@ -34,6 +34,19 @@ CREATE TEMPORARY TABLE cronspec_desired_startup (
   task text NOT NULL,
   spec text NOT NULL
 );
+-- What the jobs need from the live database, checked before anything changes: relations the
+-- bodies name (in the job's search_path), not partitioned, extensions (see classify/run.py).
+CREATE TEMPORARY TABLE cronspec_desired_check (
+  task text NOT NULL,
+  position int NOT NULL,
+  spec text NOT NULL,
+  kind text NOT NULL,  -- relation, not_partitioned, extension
+  schema_name text,  -- NULL: unqualified, found through the job's search_path
+  name text NOT NULL,
+  line int NOT NULL,  -- of the task's SQL body
+  about text NOT NULL,  -- the statement or function that needs it
+  PRIMARY KEY (task, position)
+);
 INSERT INTO cronspec_desired_job VALUES ('daily-pagerank', '0 3 * * *',
   'CALL "cronspec"."daily-pagerank"()',
   true, 'daily-pagerank', 'specs/daily-pagerank.yaml', DEFAULT, NULL);
@@ -50,7 +63,7 @@ INSERT INTO cronspec_desired_job VALUES ('weekly-populate-graph-deps', '0 7 * * 
   'CALL "cronspec"."weekly-populate-graph-deps"()',
   true, 'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml', DEFAULT, NULL);
 INSERT INTO cronspec_desired_procedure (schema_name, procedure_name, fingerprint, task, spec, body) VALUES (
-  'cronspec', 'daily-pagerank', '94f7da289ec28959f531bd5e5d82d8d8',
+  'cronspec', 'daily-pagerank', '03530b9fad95f9ac91f8bbb115f3d822',
   'daily-pagerank', 'specs/daily-pagerank.yaml',
 $body$WITH RECURSIVE
 nodes AS MATERIALIZED (
@@ -105,7 +118,7 @@ WHERE g.id = f.id
   AND g.pagerank IS DISTINCT FROM f.r;
 $body$);
 INSERT INTO cronspec_desired_procedure (schema_name, procedure_name, fingerprint, task, spec, body) VALUES (
-  'cronspec', 'once-seed-work-plan', '901d64f1455158a3c3a995e621829a7b',
+  'cronspec', 'once-seed-work-plan', '26c6842bcc2f4f7fb4a0825769135b32',
   'once-seed-work-plan', 'specs/once-seed-work-plan.yaml',
 $body$INSERT INTO work_plan_themes (name, description)
 VALUES ('Self-Improvement', 'Agents that measure and improve their own code and behaviour.')
@@ -118,7 +131,7 @@ WHERE t.name = 'Self-Improvement'
 ON CONFLICT (name) DO NOTHING;
 $body$);
 INSERT INTO cronspec_desired_procedure (schema_name, procedure_name, fingerprint, task, spec, body) VALUES (
-  'cronspec', 'pattern-learning', '3f7fcaca51c90c06d9b2ce0c689b7b71',
+  'cronspec', 'pattern-learning', '6d6d4fea4b9dcc1ae5a97b112f523abf',
   'pattern-learning', 'specs/pattern-learning.yaml',
 $body$WITH claimed AS (
   UPDATE pattern_events
@@ -154,7 +167,7 @@ SET occurrences = lp.occurrences + EXCLUDED.occurrences,
     updated_at = now();
 $body$);
 INSERT INTO cronspec_desired_procedure (schema_name, procedure_name, fingerprint, task, spec, body) VALUES (
-  'cronspec', 'weekly-populate-graph-deps', 'a381d7aab1cfb6e683e47d5e4938d91a',
+  'cronspec', 'weekly-populate-graph-deps', 'e623f3c623953191ffe8ce5ec2b873cb',
   'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml',
 $body$WITH dependencies AS (
   SELECT source_id AS id, array_agg(DISTINCT target_id ORDER BY target_id) AS ids
@@ -186,6 +199,23 @@ INSERT INTO cronspec_desired_startup VALUES (1, 'CALL "cronspec"."once-seed-work
   'once-seed-work-plan', 'specs/once-seed-work-plan.yaml');
 INSERT INTO cronspec_desired_startup VALUES (2, 'CALL "cronspec"."weekly-populate-graph-deps"()',
   'weekly-populate-graph-deps', 'specs/weekly-populate-graph-deps.yaml');
+INSERT INTO cronspec_desired_check VALUES
+  ('daily-pagerank', 1, 'specs/daily-pagerank.yaml', 'relation', NULL, 'graph_nodes', 4, 'UPDATE'),
+  ('daily-pagerank', 2, 'specs/daily-pagerank.yaml', 'relation', NULL, 'graph_edges', 10, 'UPDATE');
+INSERT INTO cronspec_desired_check VALUES
+  ('daily-vacuum-analyze', 1, 'specs/daily-vacuum-analyze.yaml', 'relation', NULL, 'graph_nodes', 1, 'VACUUM'),
+  ('daily-vacuum-analyze', 2, 'specs/daily-vacuum-analyze.yaml', 'relation', NULL, 'graph_edges', 1, 'VACUUM'),
+  ('daily-vacuum-analyze', 3, 'specs/daily-vacuum-analyze.yaml', 'relation', NULL, 'pattern_events', 1, 'VACUUM'),
+  ('daily-vacuum-analyze', 4, 'specs/daily-vacuum-analyze.yaml', 'relation', NULL, 'learned_patterns', 1, 'VACUUM');
+INSERT INTO cronspec_desired_check VALUES
+  ('once-seed-work-plan', 1, 'specs/once-seed-work-plan.yaml', 'relation', NULL, 'work_plan_themes', 1, 'INSERT'),
+  ('once-seed-work-plan', 2, 'specs/once-seed-work-plan.yaml', 'relation', NULL, 'work_plan_epics', 5, 'INSERT');
+INSERT INTO cronspec_desired_check VALUES
+  ('pattern-learning', 1, 'specs/pattern-learning.yaml', 'relation', NULL, 'pattern_events', 2, 'INSERT'),
+  ('pattern-learning', 2, 'specs/pattern-learning.yaml', 'relation', NULL, 'learned_patterns', 19, 'INSERT');
+INSERT INTO cronspec_desired_check VALUES
+  ('weekly-populate-graph-deps', 1, 'specs/weekly-populate-graph-deps.yaml', 'relation', NULL, 'graph_edges', 3, 'UPDATE'),
+  ('weekly-populate-graph-deps', 2, 'specs/weekly-populate-graph-deps.yaml', 'relation', NULL, 'graph_nodes', 15, 'UPDATE');
 
 -- Helpers of the migration, in pg_temp: they vanish with the session.
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_fail(
@@ -266,18 +296,35 @@ CREATE OR REPLACE FUNCTION pg_temp.cronspec_write_procedure(
   p_schema name, p_name name, p_body text, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql AS %L', p_schema, p_name, p_body);
+  -- The setting is fixed on the procedure: PostgreSQL reads the body again at every call, with
+  -- the caller's settings but for the procedure's own (a database set to
+  -- standard_conforming_strings = off would otherwise read '\' and what follows otherwise).
+  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql '
+                 'SET standard_conforming_strings = on AS %L', p_schema, p_name, p_body);
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
 END
+$fn$;
+-- The settings every procedure cronspec writes carries (pg_proc.proconfig).
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_proconfig() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT ARRAY['standard_conforming_strings=on']
+$fn$;
+-- An adopted procedure is written when it is missing, or lacks cronspec's settings.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name)
+RETURNS boolean LANGUAGE sql STABLE AS $fn$
+  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                   FROM pg_proc p WHERE p.oid = to_regprocedure(format('%I.%I()', p_schema, p_name))),
+                  true)
 $fn$;
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_check_body(p_body text, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   -- PostgreSQL checks a body only when it is created: a scratch copy in pg_temp checks that a
   -- procedure left as it is still applies (the tables it names may have gone since).
-  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_check() LANGUAGE sql AS %L', p_body);
+  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_check() LANGUAGE sql '
+                 'SET standard_conforming_strings = on AS %L', p_body);
   DROP PROCEDURE pg_temp.cronspec_check();
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
@@ -326,6 +373,79 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its @startup run failed: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
+END
+$fn$;
+-- The search_path a job of this role gets in this database: what pg_cron's session would read
+-- from ALTER ROLE / ALTER DATABASE ... SET (most specific first), else this session's default.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_job_search_path() RETURNS text
+LANGUAGE sql STABLE AS $fn$
+  SELECT coalesce(
+    (SELECT substr(c, length('search_path=') + 1)
+     FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) c
+     WHERE starts_with(c, 'search_path=')
+       AND s.setrole IN (0, (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user))
+       AND s.setdatabase IN (0, (SELECT d.oid FROM pg_database d
+                                 WHERE d.datname = current_database()))
+     ORDER BY s.setrole <> 0 AND s.setdatabase <> 0 DESC, s.setrole <> 0 DESC,
+              s.setdatabase <> 0 DESC
+     LIMIT 1),
+    (SELECT reset_val FROM pg_settings WHERE name = 'search_path'))
+$fn$;
+-- What the jobs need from this database (cronspec_desired_check), checked before anything
+-- changes: PostgreSQL does not check the targets of REFRESH, TRUNCATE, ANALYZE, VACUUM or LOCK
+-- when it creates a procedure, and a job's own command not at all, so a missing one would fail
+-- only at the job's first run. Every problem is reported at once, the first as the error.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_check_live() RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  old_path text := current_setting('search_path');
+  job_path text;
+  c record;
+  rel text;
+  problem text;
+  problems text[] := '{}';
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM cronspec_desired_check) THEN
+    RETURN;
+  END IF;
+  job_path := pg_temp.cronspec_job_search_path();
+  PERFORM set_config('search_path', job_path, true);
+  FOR c IN SELECT * FROM cronspec_desired_check ORDER BY task, position LOOP
+    problem := NULL;
+    rel := CASE WHEN c.schema_name IS NULL THEN format('%I', c.name)
+                ELSE format('%I.%I', c.schema_name, c.name) END;
+    IF c.kind = 'relation' AND to_regclass(rel) IS NULL THEN
+      problem := format('relation %s does not exist (%s, line %s of its SQL; search_path %s)',
+                        rel, c.about, c.line, job_path);
+    ELSIF c.kind = 'not_partitioned'
+          AND (SELECT relkind FROM pg_class WHERE oid = to_regclass(rel)) IN ('p', 'I') THEN
+      problem := format('%s is partitioned, and %s of a partitioned table cannot run inside a '
+                        'transaction block (line %s of its SQL); give it a task of its own',
+                        rel, c.about, c.line);
+    ELSIF c.kind = 'extension' AND NOT EXISTS (SELECT 1 FROM pg_extension
+                                               WHERE extname = c.name) THEN
+      problem := format('it calls %s, but %s is not installed in database %s (CREATE EXTENSION '
+                        '%s, with %s in shared_preload_libraries)', c.about, c.name,
+                        current_database(), c.name, c.name);
+    ELSIF c.kind = 'extension' AND c.name = 'pg_net'
+          AND current_setting('pg_net.database_name', true) <> current_database() THEN
+      problem := format('it calls %s, but pg_net''s worker serves database %s '
+                        '(pg_net.database_name), not %s: requests queued here are never sent',
+                        c.about, current_setting('pg_net.database_name', true),
+                        current_database());
+    END IF;
+    IF problem IS NOT NULL THEN
+      problems := problems || format('cronspec: task %s (%s): %s', c.task, c.spec, problem);
+    END IF;
+  END LOOP;
+  PERFORM set_config('search_path', old_path, true);
+  IF cardinality(problems) > 0 THEN
+    PERFORM pg_temp.cronspec_fail(problems[1],
+      CASE WHEN cardinality(problems) > 1 THEN
+        format('%s more: %s', cardinality(problems) - 1,
+               array_to_string(problems[2:], '; '))
+      END);
+  END IF;
 END
 $fn$;
 -- cronspec's bookkeeping: which pg_cron jobs (by jobid) and procedures (by schema, name and
@@ -578,7 +698,8 @@ BEGIN
 
   IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
     IF p_rollback THEN  -- no pg_cron here: nothing cronspec made to remove
-      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+                 cronspec_desired_check;
       RETURN;
     END IF;
     CREATE EXTENSION pg_cron;  -- works only in the database named by cron.database_name
@@ -591,6 +712,8 @@ BEGIN
   END IF;
   IF NOT p_rollback THEN
     PERFORM pg_temp.cronspec_check_server(p_version, p_zones, p_zone);
+    -- what the jobs need (relations, pg_net), before anything is read or changed
+    PERFORM pg_temp.cronspec_check_live();
   END IF;
 
   -- The bookkeeping: created on first use, upgraded from an earlier cronspec's.
@@ -608,7 +731,8 @@ BEGIN
     IF p_rollback AND to_regclass('cronspec.managed_job') IS NULL
        AND to_regclass('cronspec.managed_procedure') IS NULL THEN
       -- nothing was ever recorded here, or it was rolled back already
-      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+                 cronspec_desired_check;
       RETURN;
     END IF;
     PERFORM pg_temp.cronspec_create_bookkeeping();
@@ -758,11 +882,21 @@ BEGIN
     END IF;
     IF live_found AND owner_project IS NOT NULL THEN  -- ours
       INSERT INTO cronspec_action (action, kind, name, task, spec, owned, details)
-      SELECT CASE WHEN o.fingerprint = d.fingerprint AND o.source_md5 = md5(live.prosrc)
+      -- The body is unchanged when its token fingerprint is, or when it is the spec's to the
+      -- byte (a release that fingerprints otherwise does not re-create every procedure); and
+      -- it must carry cronspec's setting (procedures of releases before it do not).
+      SELECT CASE WHEN (o.fingerprint = d.fingerprint OR live.prosrc = d.body)
+                       AND o.source_md5 = md5(live.prosrc)
+                       AND live.proconfig IS NOT DISTINCT FROM pg_temp.cronspec_proconfig()
                   THEN 'unchanged' ELSE 'change' END,
              'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task, d.spec, true,
-             CASE WHEN o.fingerprint <> d.fingerprint THEN ARRAY['body']
+             CASE WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body
+                  THEN ARRAY['body']
                   WHEN o.source_md5 <> md5(live.prosrc) THEN ARRAY['body edited outside cronspec']
+                  WHEN live.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                  THEN ARRAY[format('settings %s -> %s',
+                                    coalesce(array_to_string(live.proconfig, ', '), 'none'),
+                                    array_to_string(pg_temp.cronspec_proconfig(), ', '))]
                   ELSE '{}' END
       FROM cronspec.owned_procedure o
       WHERE o.schema_name = d.schema_name AND o.procedure_name = d.procedure_name
@@ -771,12 +905,14 @@ BEGIN
     END IF;
     IF live_found THEN  -- a routine of that signature that cronspec does not own
       same := live.prokind = 'p' AND live.lanname = 'sql' AND NOT live.prosecdef
-              AND live.proconfig IS NULL
+              AND (live.proconfig IS NULL OR live.proconfig = pg_temp.cronspec_proconfig())
               AND pg_temp.cronspec_canonical(live.prosrc) = pg_temp.cronspec_canonical(d.body);
       IF same AND v_adopt AND live.proowner = me_oid THEN
         INSERT INTO cronspec_action (action, kind, name, task, spec, details)
         VALUES ('adopt', 'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task,
-                d.spec, '{}');
+                d.spec, CASE WHEN live.proconfig IS NULL
+                             THEN ARRAY['re-created with SET standard_conforming_strings = on']
+                             ELSE '{}' END);
         CONTINUE;
       END IF;
       INSERT INTO cronspec_action (action, kind, name, task, spec, details, hint)
@@ -792,6 +928,7 @@ BEGIN
                                         live.lanname)]
                       WHEN live.prosecdef THEN ARRAY['it is SECURITY DEFINER']
                       WHEN live.proconfig IS NOT NULL
+                           AND live.proconfig <> pg_temp.cronspec_proconfig()
                       THEN ARRAY[format('it sets %s', array_to_string(live.proconfig, ', '))]
                       WHEN NOT same
                       THEN ARRAY['its body differs from the spec: '
@@ -918,8 +1055,7 @@ BEGIN
     JOIN cronspec_action a ON a.kind = 'procedure'
       AND a.name = format('%s.%s', w.schema_name, w.procedure_name)
     WHERE a.action IN ('add', 'change')  -- what writes a procedure
-       OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', w.schema_name,
-                                                        w.procedure_name)) IS NULL
+       OR a.action = 'adopt' AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name)
     ORDER BY 1
   LOOP
     IF to_regnamespace(r.schema_name) IS NULL THEN
@@ -950,8 +1086,7 @@ BEGIN
   JOIN cronspec_action a ON a.kind = 'procedure'
     AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
   WHERE a.action = 'unchanged'
-     OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', p.schema_name,
-                                                      p.procedure_name)) IS NOT NULL;
+     OR a.action = 'adopt' AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name);
   IF v_body IS NOT NULL THEN
     BEGIN
       PERFORM pg_temp.cronspec_check_body(v_body, '', '');
@@ -974,12 +1109,15 @@ BEGIN
     WHERE a.action <> 'clash' ORDER BY p.schema_name, p.procedure_name
   LOOP
     IF d.action IN ('add', 'change')
-       OR d.action = 'adopt' AND to_regprocedure(format('%I.%I()', d.schema_name,
-                                                        d.procedure_name)) IS NULL THEN
+       OR d.action = 'adopt' AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name) THEN
       PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,
                                                d.spec);
     END IF;
-    IF d.action <> 'unchanged' THEN
+    IF d.action = 'unchanged' THEN  -- the same body, fingerprinted by an earlier release
+      UPDATE cronspec.owned_procedure SET fingerprint = d.fingerprint
+      WHERE schema_name = d.schema_name AND procedure_name = d.procedure_name
+        AND signature = '' AND fingerprint <> d.fingerprint;
+    ELSE
       INSERT INTO cronspec.owned_procedure AS o
         (schema_name, procedure_name, signature, role, project, task, fingerprint, source_md5)
       SELECT d.schema_name, d.procedure_name, '', me, p_project, d.task, d.fingerprint,
@@ -1051,7 +1189,8 @@ BEGIN
       VALUES ('remove', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure');
     END IF;
   END IF;
-  DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+  DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+             cronspec_desired_check;
 
   -- What psql users see: a short summary as NOTICE lines.
   PERFORM set_config('client_min_messages', 'notice', true);

@@ -7,7 +7,7 @@ SET LOCAL standard_conforming_strings = on;
 SET LOCAL check_function_bodies = on;
 SET LOCAL client_min_messages = warning;
 
--- The specs' state, one row per pg_cron job, procedure and @startup call.
+-- The specs' state, one row per pg_cron job, procedure, @startup call and live check.
 CREATE TEMPORARY TABLE cronspec_desired_job (
   jobname text PRIMARY KEY,
   schedule text NOT NULL,
@@ -33,6 +33,19 @@ CREATE TEMPORARY TABLE cronspec_desired_startup (
   command text NOT NULL,
   task text NOT NULL,
   spec text NOT NULL
+);
+-- What the jobs need from the live database, checked before anything changes: relations the
+-- bodies name (in the job's search_path), not partitioned, extensions (see classify/run.py).
+CREATE TEMPORARY TABLE cronspec_desired_check (
+  task text NOT NULL,
+  position int NOT NULL,
+  spec text NOT NULL,
+  kind text NOT NULL,  -- relation, not_partitioned, extension
+  schema_name text,  -- NULL: unqualified, found through the job's search_path
+  name text NOT NULL,
+  line int NOT NULL,  -- of the task's SQL body
+  about text NOT NULL,  -- the statement or function that needs it
+  PRIMARY KEY (task, position)
 );
 
 -- Helpers of the migration, in pg_temp: they vanish with the session.
@@ -114,18 +127,35 @@ CREATE OR REPLACE FUNCTION pg_temp.cronspec_write_procedure(
   p_schema name, p_name name, p_body text, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql AS %L', p_schema, p_name, p_body);
+  -- The setting is fixed on the procedure: PostgreSQL reads the body again at every call, with
+  -- the caller's settings but for the procedure's own (a database set to
+  -- standard_conforming_strings = off would otherwise read '\' and what follows otherwise).
+  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql '
+                 'SET standard_conforming_strings = on AS %L', p_schema, p_name, p_body);
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
 END
+$fn$;
+-- The settings every procedure cronspec writes carries (pg_proc.proconfig).
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_proconfig() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT ARRAY['standard_conforming_strings=on']
+$fn$;
+-- An adopted procedure is written when it is missing, or lacks cronspec's settings.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name)
+RETURNS boolean LANGUAGE sql STABLE AS $fn$
+  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                   FROM pg_proc p WHERE p.oid = to_regprocedure(format('%I.%I()', p_schema, p_name))),
+                  true)
 $fn$;
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_check_body(p_body text, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   -- PostgreSQL checks a body only when it is created: a scratch copy in pg_temp checks that a
   -- procedure left as it is still applies (the tables it names may have gone since).
-  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_check() LANGUAGE sql AS %L', p_body);
+  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_check() LANGUAGE sql '
+                 'SET standard_conforming_strings = on AS %L', p_body);
   DROP PROCEDURE pg_temp.cronspec_check();
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
@@ -174,6 +204,79 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its @startup run failed: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
+END
+$fn$;
+-- The search_path a job of this role gets in this database: what pg_cron's session would read
+-- from ALTER ROLE / ALTER DATABASE ... SET (most specific first), else this session's default.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_job_search_path() RETURNS text
+LANGUAGE sql STABLE AS $fn$
+  SELECT coalesce(
+    (SELECT substr(c, length('search_path=') + 1)
+     FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) c
+     WHERE starts_with(c, 'search_path=')
+       AND s.setrole IN (0, (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user))
+       AND s.setdatabase IN (0, (SELECT d.oid FROM pg_database d
+                                 WHERE d.datname = current_database()))
+     ORDER BY s.setrole <> 0 AND s.setdatabase <> 0 DESC, s.setrole <> 0 DESC,
+              s.setdatabase <> 0 DESC
+     LIMIT 1),
+    (SELECT reset_val FROM pg_settings WHERE name = 'search_path'))
+$fn$;
+-- What the jobs need from this database (cronspec_desired_check), checked before anything
+-- changes: PostgreSQL does not check the targets of REFRESH, TRUNCATE, ANALYZE, VACUUM or LOCK
+-- when it creates a procedure, and a job's own command not at all, so a missing one would fail
+-- only at the job's first run. Every problem is reported at once, the first as the error.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_check_live() RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  old_path text := current_setting('search_path');
+  job_path text;
+  c record;
+  rel text;
+  problem text;
+  problems text[] := '{}';
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM cronspec_desired_check) THEN
+    RETURN;
+  END IF;
+  job_path := pg_temp.cronspec_job_search_path();
+  PERFORM set_config('search_path', job_path, true);
+  FOR c IN SELECT * FROM cronspec_desired_check ORDER BY task, position LOOP
+    problem := NULL;
+    rel := CASE WHEN c.schema_name IS NULL THEN format('%I', c.name)
+                ELSE format('%I.%I', c.schema_name, c.name) END;
+    IF c.kind = 'relation' AND to_regclass(rel) IS NULL THEN
+      problem := format('relation %s does not exist (%s, line %s of its SQL; search_path %s)',
+                        rel, c.about, c.line, job_path);
+    ELSIF c.kind = 'not_partitioned'
+          AND (SELECT relkind FROM pg_class WHERE oid = to_regclass(rel)) IN ('p', 'I') THEN
+      problem := format('%s is partitioned, and %s of a partitioned table cannot run inside a '
+                        'transaction block (line %s of its SQL); give it a task of its own',
+                        rel, c.about, c.line);
+    ELSIF c.kind = 'extension' AND NOT EXISTS (SELECT 1 FROM pg_extension
+                                               WHERE extname = c.name) THEN
+      problem := format('it calls %s, but %s is not installed in database %s (CREATE EXTENSION '
+                        '%s, with %s in shared_preload_libraries)', c.about, c.name,
+                        current_database(), c.name, c.name);
+    ELSIF c.kind = 'extension' AND c.name = 'pg_net'
+          AND current_setting('pg_net.database_name', true) <> current_database() THEN
+      problem := format('it calls %s, but pg_net''s worker serves database %s '
+                        '(pg_net.database_name), not %s: requests queued here are never sent',
+                        c.about, current_setting('pg_net.database_name', true),
+                        current_database());
+    END IF;
+    IF problem IS NOT NULL THEN
+      problems := problems || format('cronspec: task %s (%s): %s', c.task, c.spec, problem);
+    END IF;
+  END LOOP;
+  PERFORM set_config('search_path', old_path, true);
+  IF cardinality(problems) > 0 THEN
+    PERFORM pg_temp.cronspec_fail(problems[1],
+      CASE WHEN cardinality(problems) > 1 THEN
+        format('%s more: %s', cardinality(problems) - 1,
+               array_to_string(problems[2:], '; '))
+      END);
+  END IF;
 END
 $fn$;
 -- cronspec's bookkeeping: which pg_cron jobs (by jobid) and procedures (by schema, name and
@@ -426,7 +529,8 @@ BEGIN
 
   IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
     IF p_rollback THEN  -- no pg_cron here: nothing cronspec made to remove
-      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+                 cronspec_desired_check;
       RETURN;
     END IF;
     CREATE EXTENSION pg_cron;  -- works only in the database named by cron.database_name
@@ -439,6 +543,8 @@ BEGIN
   END IF;
   IF NOT p_rollback THEN
     PERFORM pg_temp.cronspec_check_server(p_version, p_zones, p_zone);
+    -- what the jobs need (relations, pg_net), before anything is read or changed
+    PERFORM pg_temp.cronspec_check_live();
   END IF;
 
   -- The bookkeeping: created on first use, upgraded from an earlier cronspec's.
@@ -456,7 +562,8 @@ BEGIN
     IF p_rollback AND to_regclass('cronspec.managed_job') IS NULL
        AND to_regclass('cronspec.managed_procedure') IS NULL THEN
       -- nothing was ever recorded here, or it was rolled back already
-      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+                 cronspec_desired_check;
       RETURN;
     END IF;
     PERFORM pg_temp.cronspec_create_bookkeeping();
@@ -606,11 +713,21 @@ BEGIN
     END IF;
     IF live_found AND owner_project IS NOT NULL THEN  -- ours
       INSERT INTO cronspec_action (action, kind, name, task, spec, owned, details)
-      SELECT CASE WHEN o.fingerprint = d.fingerprint AND o.source_md5 = md5(live.prosrc)
+      -- The body is unchanged when its token fingerprint is, or when it is the spec's to the
+      -- byte (a release that fingerprints otherwise does not re-create every procedure); and
+      -- it must carry cronspec's setting (procedures of releases before it do not).
+      SELECT CASE WHEN (o.fingerprint = d.fingerprint OR live.prosrc = d.body)
+                       AND o.source_md5 = md5(live.prosrc)
+                       AND live.proconfig IS NOT DISTINCT FROM pg_temp.cronspec_proconfig()
                   THEN 'unchanged' ELSE 'change' END,
              'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task, d.spec, true,
-             CASE WHEN o.fingerprint <> d.fingerprint THEN ARRAY['body']
+             CASE WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body
+                  THEN ARRAY['body']
                   WHEN o.source_md5 <> md5(live.prosrc) THEN ARRAY['body edited outside cronspec']
+                  WHEN live.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                  THEN ARRAY[format('settings %s -> %s',
+                                    coalesce(array_to_string(live.proconfig, ', '), 'none'),
+                                    array_to_string(pg_temp.cronspec_proconfig(), ', '))]
                   ELSE '{}' END
       FROM cronspec.owned_procedure o
       WHERE o.schema_name = d.schema_name AND o.procedure_name = d.procedure_name
@@ -619,12 +736,14 @@ BEGIN
     END IF;
     IF live_found THEN  -- a routine of that signature that cronspec does not own
       same := live.prokind = 'p' AND live.lanname = 'sql' AND NOT live.prosecdef
-              AND live.proconfig IS NULL
+              AND (live.proconfig IS NULL OR live.proconfig = pg_temp.cronspec_proconfig())
               AND pg_temp.cronspec_canonical(live.prosrc) = pg_temp.cronspec_canonical(d.body);
       IF same AND v_adopt AND live.proowner = me_oid THEN
         INSERT INTO cronspec_action (action, kind, name, task, spec, details)
         VALUES ('adopt', 'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task,
-                d.spec, '{}');
+                d.spec, CASE WHEN live.proconfig IS NULL
+                             THEN ARRAY['re-created with SET standard_conforming_strings = on']
+                             ELSE '{}' END);
         CONTINUE;
       END IF;
       INSERT INTO cronspec_action (action, kind, name, task, spec, details, hint)
@@ -640,6 +759,7 @@ BEGIN
                                         live.lanname)]
                       WHEN live.prosecdef THEN ARRAY['it is SECURITY DEFINER']
                       WHEN live.proconfig IS NOT NULL
+                           AND live.proconfig <> pg_temp.cronspec_proconfig()
                       THEN ARRAY[format('it sets %s', array_to_string(live.proconfig, ', '))]
                       WHEN NOT same
                       THEN ARRAY['its body differs from the spec: '
@@ -766,8 +886,7 @@ BEGIN
     JOIN cronspec_action a ON a.kind = 'procedure'
       AND a.name = format('%s.%s', w.schema_name, w.procedure_name)
     WHERE a.action IN ('add', 'change')  -- what writes a procedure
-       OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', w.schema_name,
-                                                        w.procedure_name)) IS NULL
+       OR a.action = 'adopt' AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name)
     ORDER BY 1
   LOOP
     IF to_regnamespace(r.schema_name) IS NULL THEN
@@ -798,8 +917,7 @@ BEGIN
   JOIN cronspec_action a ON a.kind = 'procedure'
     AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
   WHERE a.action = 'unchanged'
-     OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', p.schema_name,
-                                                      p.procedure_name)) IS NOT NULL;
+     OR a.action = 'adopt' AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name);
   IF v_body IS NOT NULL THEN
     BEGIN
       PERFORM pg_temp.cronspec_check_body(v_body, '', '');
@@ -822,12 +940,15 @@ BEGIN
     WHERE a.action <> 'clash' ORDER BY p.schema_name, p.procedure_name
   LOOP
     IF d.action IN ('add', 'change')
-       OR d.action = 'adopt' AND to_regprocedure(format('%I.%I()', d.schema_name,
-                                                        d.procedure_name)) IS NULL THEN
+       OR d.action = 'adopt' AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name) THEN
       PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,
                                                d.spec);
     END IF;
-    IF d.action <> 'unchanged' THEN
+    IF d.action = 'unchanged' THEN  -- the same body, fingerprinted by an earlier release
+      UPDATE cronspec.owned_procedure SET fingerprint = d.fingerprint
+      WHERE schema_name = d.schema_name AND procedure_name = d.procedure_name
+        AND signature = '' AND fingerprint <> d.fingerprint;
+    ELSE
       INSERT INTO cronspec.owned_procedure AS o
         (schema_name, procedure_name, signature, role, project, task, fingerprint, source_md5)
       SELECT d.schema_name, d.procedure_name, '', me, p_project, d.task, d.fingerprint,
@@ -899,7 +1020,8 @@ BEGIN
       VALUES ('remove', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure');
     END IF;
   END IF;
-  DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+  DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+             cronspec_desired_check;
 
   -- What psql users see: a short summary as NOTICE lines.
   PERFORM set_config('client_min_messages', 'notice', true);

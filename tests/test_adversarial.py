@@ -320,7 +320,7 @@ SQL_CASES = [
         "standalone",
         "VACUUM (ANALYZE) adv_log -- it's $$ 'q' \\ $body$ E'\\''\n",
         None,
-        "VACUUM (ANALYZE) adv_log -- it's $$ 'q' \\ $body$ E'\\''",
+        "VACUUM (ANALYZE) adv_log",  # the statement, first token to last: no trailing comment
     ),
     SqlCase(
         "standalone-trailing",

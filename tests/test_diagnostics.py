@@ -118,7 +118,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "control character",
         'name: x\ndescription: "bell\\a"\nkind: sql\nschedule: "@daily"\nsql: SELECT 1\n',
-        "specs/x.yaml:2:15: error[S209]: `description` contains an invisible or control "
+        "specs/x.yaml:2:19: error[S209]: `description` contains an invisible or control "
         "character (U+0007); remove it",
     ),
     (
@@ -175,12 +175,12 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "sql parse error maps into the block scalar",
         "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n  SELECT 1;\n"
         "  UPDATE t SET a = (1;\n",
-        "specs/x.yaml:7:21: error[Q401]: SQL does not parse: Expecting )",
+        'specs/x.yaml:7:22: error[Q401]: SQL does not parse: syntax error at or near ";"',
     ),
     (
         "transaction control",
         "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n  SELECT 1;\n  COMMIT;\n",
-        "specs/x.yaml:7:3: error[Q403]: transaction control (`COMMIT`) is not allowed: each job "
+        "specs/x.yaml:7:3: error[Q403]: transaction control (COMMIT) is not allowed: each job "
         "runs in its own transaction",
     ),
     (
@@ -209,7 +209,8 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "  COPY t TO PROGRAM 'gzip > /tmp/t.gz';\n",
         "specs/x.yaml:3:1: error[X503]: this task runs on Oban (reaches outside the database: "
         "COPY ... PROGRAM runs a program on the database server (SQL line 1)), so it needs "
-        "`worker:`, the Oban worker module that runs it (e.g. `worker: MyApp.Workers.Export`)",
+        "`worker:`, the Oban worker module that runs it (e.g. `worker: MyApp.Workers.Export`); "
+        "or, to run its SQL on pg_cron on purpose, add `reaches: [server_programs]`",
     ),
     (
         "day rule must be stated",
@@ -398,8 +399,8 @@ def test_bad_config_points_at_its_line(
             "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\n"
             "sql: |\n  UPDATE t SET a = (1;\n",
             "Q401",
-            (6, 21),
             (6, 22),
+            (6, 23),
         ),
     ],
     ids=["key", "value", "schedule", "unquoted-cron", "statement", "sql-token"],

@@ -190,7 +190,7 @@ def test_a_specs_folder_with_a_newline_keeps_the_report_whole(project: Project) 
 def test_positions_inside_an_indentation_indicator_block(project: Project, cli: Cli) -> None:
     text = SQL.replace("sql: |\n  UPDATE t SET a = a + 1;\n", "sql: |2\n    SELECT 1;\n  COMMIT;\n")
     line = _one_line(cli, project({"x.yaml": text}))
-    assert line.startswith("specs/x.yaml:7:3: error[Q403]: transaction control (`COMMIT`)")
+    assert line.startswith("specs/x.yaml:7:3: error[Q403]: transaction control (COMMIT)")
 
 
 @pytest.mark.parametrize(

@@ -20,14 +20,16 @@ STAGES: list[set[str]] = [
     {"validate"},
     {"classify"},
     {"plan"},
+    {"status"},
     {"render"},
+    {"importer"},  # existing jobs and crontabs to specs, checked by the stages above
     {"output", "db", "scaffold"},
     {"api"},
     {"cli", "__main__", "__init__"},
 ]
 MAX_LINES = 400
-# Known to be over, on its way down: classify/pgsql.py, the libpg_query analysis (to be split).
-OVER_MAX = {"classify/pgsql.py"}
+# Known to be over, on their way down (to be split once the branches touching them land).
+OVER_MAX = {"api.py", "cli.py", "db.py"}
 
 
 def _modules() -> dict[str, Path]:

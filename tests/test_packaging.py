@@ -30,6 +30,7 @@ def test_wheel_has_the_console_script_and_package_data(tmp_path: Path) -> None:
             f"cronspec/render/sql/{n}.sql" for n in ("helpers", "bookkeeping", "migrate", "tables")
         }
         assert sql <= names  # the migration's fixed SQL, read as package data
+        assert "cronspec/importer/read_crontab.exs" in names  # `import --oban` runs it
 
 
 def test_version_flag_prints_the_package_version() -> None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cronspec.classify import pgsql
-from cronspec.classify.pgsql import Analysis, analyze
+from cronspec.classify.pgsql import Analysis, analyze, native
 
 
 def only(body: str) -> Analysis:
@@ -277,8 +277,38 @@ def test_reaching_outside_the_database_is_found(body: str, name: str, reason: st
 def test_pg_net_requests_are_their_own_category(body: str) -> None:
     analysis = only(body)
     assert [f.kind for f in analysis.findings] == ["pg_net"]
-    assert "queues an HTTP request through pg_net" in analysis.findings[0].message
-    assert "net._http_response" in analysis.findings[0].message
+    message = analysis.findings[0].message
+    assert "queues an HTTP request: pg_net's background worker sends it asynchronously" in message
+    assert "net._http_response" in message
+
+
+def test_waiting_for_a_pg_net_response_in_the_job_reaches_outside() -> None:
+    # pg_net fetches a request only after the transaction that queued it commits
+    (finding,) = only("SELECT net.http_collect_response(1, async := false)").findings
+    assert (finding.kind, finding.capability) == ("outside", "http")
+    assert "waits in the job's transaction" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("body", "capability"),
+    [
+        ("SELECT pg_read_file('/etc/hostname')", "server_files"),
+        ("SELECT pg_ls_waldir()", "server_files"),
+        ("COPY t FROM '/tmp/x'", "server_files"),
+        ("COPY t TO PROGRAM 'gzip'", "server_programs"),
+        ("COPY t TO STDOUT", ""),  # a pg_cron job has no client: nothing accepts it
+        ("SELECT http_get('http://x')", "http"),
+        ("SELECT dblink_exec('h', 'x')", "other_databases"),
+        ("CREATE FOREIGN TABLE f (a int) SERVER s", "other_databases"),
+        ("ALTER SYSTEM SET work_mem = '8MB'", "server_config"),
+        ("LOAD 'auto_explain'", "server_config"),
+    ],
+)
+def test_each_way_outside_names_the_capability_that_accepts_it(body: str, capability: str) -> None:
+    (finding,) = only(body).of("outside")
+    assert finding.capability == capability
+    if capability:
+        assert capability in pgsql.CAPABILITIES
 
 
 def test_a_sql_function_created_by_the_body_is_looked_into() -> None:
@@ -548,7 +578,7 @@ def test_a_huge_body_is_refused_as_too_large() -> None:
 )
 def test_the_deep_fallback_builds_the_same_tree(body: str) -> None:
     # the protobuf tree, as used past json.loads' depth, is the JSON tree of the usual path
-    assert pgsql._as_json(postgast.parse(body)) == pgsql._parse_json(body.encode())
+    assert native._as_json(postgast.parse(body)) == native._parse_json(body.encode())
 
 
 SQLISH = string.ascii_letters + string.digits + " \n\t'\"$;()[],.:+-*/\\=<>!|&^%@#_" + "éß"

@@ -322,6 +322,7 @@ def test_pg_partman_maintenance_commits_so_it_runs_only_unwrapped(server: PgClus
         assert conn.execute(count).fetchone() == (children,)
 
 
+BROKEN_PIPE = "ERROR:  could not close pipe to external command: Broken pipe"
 PAYLOAD = (
     "INSERT INTO probe.out SELECT 'x\\' AS a, $$ ' ; COPY (SELECT 1) TO PROGRAM "
     "'touch @MARK@' ; -- $$ AS b;"
@@ -354,12 +355,13 @@ def test_a_wrapper_that_sets_standard_conforming_strings_keeps_the_payloads_mean
 
     analysis = analyze(body("x"))
     assert [f.kind for f in analysis.findings] == ["scs_dependent"]
-    # the body as a bare command: read with the setting off, it runs the program
-    assert job(body("bare")) == OK
+    # the body as a bare command: read with the setting off, it runs the program (which may
+    # exit before COPY has written its row to it: "could not close pipe ...: Broken pipe")
+    assert job(body("bare")) in (OK, BROKEN_PIPE)
     assert (scratch / "bare").exists()
-    # cronspec's wrapper today: checked with the setting on, re-read at run time with it off
+    # cronspec's wrapper before issue 11: checked with the setting on, re-read at run time off
     create("unfixed", "", "unfixed")
-    assert job("CALL probe.unfixed()") == OK
+    assert job("CALL probe.unfixed()") in (OK, BROKEN_PIPE)
     assert (scratch / "unfixed").exists()
     # the wrapper with the setting fixed: no program, and the row the setting-on reading gives
     create("fixed", "SET standard_conforming_strings = on", "fixed")

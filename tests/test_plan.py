@@ -146,4 +146,5 @@ def test_the_plan_holds_the_desired_state_only() -> None:
         "oban_timezone",
         "oban_jobs",
         "oban_disabled",
+        "checks",
     }

@@ -5,22 +5,25 @@ load -> validate -> classify -> place -> plan (and views) -> render -> (write | 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from . import db, output
+from . import db, importer, output
 from .classify import Classified, classify, unparsable_statements
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .load.config import load_config
 from .load.project import read_documents
 from .model import Settings, Task
 from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
+from .plan.week import Week, week_view
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
+from .render.week import render_week
+from .status import StatusReport, judge
 from .validate import validate_all
 
 
@@ -50,7 +53,9 @@ def load_tasks(root: Path, settings: Settings) -> tuple[list[Task], list[Diagnos
     return validate_all(read_documents(root, settings), settings.timezone)
 
 
-def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
+def render_files(
+    plan: Plan, views: tuple[TaskView, ...], week: Week | None = None
+) -> dict[str, str]:
     """The generated files by name; emitted SQL that does not parse back is a bug."""
     sql_parts = {"pg_cron.sql": migration_parts(plan), "pg_cron_rollback.sql": rollback_parts(plan)}
     for name, parts in sql_parts.items():
@@ -63,7 +68,7 @@ def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
         "oban_crontab.exs": render_crontab(plan),
-        "REPORT.md": render_report(plan, views),
+        "REPORT.md": render_report(plan, views, render_week(week) if week else ()),
     }
 
 
@@ -84,10 +89,11 @@ def compile_specs(root: Path) -> Compiled:
     # run is reported at once, and `explain` shows what is valid
     placements, place_diags = place(classified, settings)
     plan, plan_diags = build_plan(placements, settings)
-    diags += place_diags + plan_diags
+    week, week_diags = week_view(placements, settings)  # warnings only (R701)
+    diags += place_diags + plan_diags + week_diags
     if plan is None or has_errors(diags):
         return Compiled(settings, sort_diagnostics(diags), classified, placements=placements)
-    files = render_files(plan, report_views(placements, settings))
+    files = render_files(plan, report_views(placements, settings), week)
     return Compiled(settings, sort_diagnostics(diags), classified, plan, files, placements)
 
 
@@ -252,3 +258,210 @@ def live(root: Path, command: LiveCommand, dsn: str, *, adopt: bool = False) -> 
     except db.DbError as exc:
         return LiveOutcome(command, compiled, stale, error=exc)
     return LiveOutcome(command, compiled, stale, report)
+
+
+# --- import: existing pg_cron jobs and Oban crontabs to specs ----------------------------------
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What `cronspec import` found and wrote.
+
+    `diagnostics` are cronspec.toml's (nothing is imported when it has errors); `error` is why
+    nothing could be imported (the database, Elixir, the folder), one line each.
+    """
+
+    diagnostics: list[Diagnostic]
+    conversion: importer.Conversion | None = None
+    written: tuple[str, ...] = ()  # the spec files written, as shown, in `conversion.specs` order
+    error: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything found was imported (skipped jobs are cronspec's own already)."""
+        return (
+            not self.error
+            and not has_errors(self.diagnostics)
+            and self.conversion is not None
+            and not self.conversion.listed
+        )
+
+
+def _import_folder(root: Path, settings: Settings, out: Path | None) -> tuple[Path, str]:
+    """The folder specs are written to, and how messages name it."""
+    folder = out if out is not None else root / settings.specs
+    try:
+        return folder, folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return folder, folder.as_posix()
+
+
+def _existing(folder: Path) -> dict[str, str]:
+    """Task names the folder has spec files for, to their file names (`.yml` wins: it is
+    never replaced)."""
+    found: dict[str, str] = {}
+    if folder.is_dir():
+        for path in sorted(folder.iterdir(), key=lambda p: p.suffix == ".yml"):
+            if path.suffix in (".yaml", ".yml"):
+                found[path.stem] = path.name
+    return found
+
+
+def _write_specs(
+    diags: list[Diagnostic], conversion: importer.Conversion, folder: Path, shown: str, force: bool
+) -> ImportOutcome:
+    if conversion.error is not None:
+        return ImportOutcome(diags, conversion, error=(conversion.error,))
+    files = {spec.filename: spec.text for spec in conversion.specs}
+    try:
+        if files:
+            output.add_files(folder, files, replace=force)
+    except FileExistsError as exc:
+        return ImportOutcome(
+            diags,
+            conversion,
+            error=(f"{shown}: {exc.filename} appeared meanwhile; nothing was written",),
+        )
+    except output.OutputError as exc:
+        return ImportOutcome(diags, conversion, error=(str(exc),))
+    return ImportOutcome(
+        diags, conversion, tuple(f"{shown}/{s.filename}" for s in conversion.specs)
+    )
+
+
+def import_pg_cron(
+    root: Path, dsn: str, *, role: str | None = None, out: Path | None = None, force: bool = False
+) -> ImportOutcome:
+    """`cronspec import --dsn`: one spec per pg_cron job the connection sees (one role's)."""
+    settings, diags = load_config(root)
+    if settings is None:
+        return ImportOutcome(sort_diagnostics(diags))
+    folder, shown = _import_folder(root, settings, out)
+    try:
+        conn = db.connect(dsn)
+        with conn:
+            source = db.read_cron_jobs(conn, role)
+    except db.DbError as exc:
+        return ImportOutcome(diags, error=tuple(exc.lines()))
+    conversion = importer.from_pg_cron(
+        source.jobs,
+        source.server,
+        settings,
+        folder=shown,
+        existing=_existing(folder),
+        force=force,
+    )
+    if not source.jobs:
+        who = f"of role {role} " if role else ""
+        hint = (
+            " (pg_cron shows a role only its own jobs)"
+            if role and role != source.server.role
+            else ""
+        )
+        conversion = importer.Conversion(
+            notes=(f"no pg_cron jobs {who}visible to role {source.server.role}{hint}",)
+        )
+    return _write_specs(diags, conversion, folder, shown, force)
+
+
+def import_oban(
+    root: Path, config_file: Path, *, out: Path | None = None, force: bool = False
+) -> ImportOutcome:
+    """`cronspec import --oban`: one app spec per literal entry of the file's Oban crontab."""
+    from .importer.elixir import ElixirError, read_crontab
+
+    settings, diags = load_config(root)
+    if settings is None:
+        return ImportOutcome(sort_diagnostics(diags))
+    folder, shown = _import_folder(root, settings, out)
+    try:
+        crontab = read_crontab(config_file, config_file.as_posix())
+    except ElixirError as exc:
+        return ImportOutcome(diags, error=(str(exc),))
+    conversion = importer.from_oban(
+        crontab, settings, folder=shown, existing=_existing(folder), force=force
+    )
+    return _write_specs(diags, conversion, folder, shown, force)
+
+
+# --- status: what the executors recorded ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What `cronspec status` found. `report` is None when the specs do not compile (see
+    `compiled.diagnostics`) or the database could not be read (`error`)."""
+
+    compiled: Compiled
+    report: StatusReport | None = None
+    error: db.DbError | None = None
+
+
+def status(
+    root: Path,
+    dsn: str,
+    *,
+    runs: int = 10,
+    grace: timedelta = timedelta(minutes=5),
+    oban_prefix: str = "public",
+    oban_dsn: str | None = None,
+) -> StatusOutcome:
+    """Every job the project manages, on pg_cron (cronspec's bookkeeping, cron.job and
+    cron.job_run_details) and on Oban (`oban_jobs`, in the same database unless `oban_dsn`),
+    with its last `runs` runs, judged at the database's clock."""
+    compiled = compile_specs(root)
+    plan = compiled.plan
+    if plan is None or not compiled.ok:
+        return StatusOutcome(compiled)
+    tasks = sorted({job.task for job in plan.oban_jobs})
+    workers = sorted({job.worker.removeprefix("Elixir.") for job in plan.oban_jobs})
+    try:
+        with db.connect(dsn) as conn:
+            oban = None
+            if plan.oban_jobs:
+                oban_conn = db.connect(oban_dsn) if oban_dsn else conn
+                oban = (oban_conn, oban_prefix, tasks, workers)
+            try:
+                observed = db.read_status(conn, plan.project, runs, oban)
+            finally:
+                if oban is not None and oban[0] is not conn:
+                    oban[0].close()
+    except db.DbError as exc:
+        return StatusOutcome(compiled, error=exc)
+    if observed.pg_cron is None and plan.jobs:
+        return StatusOutcome(
+            compiled,
+            error=db.DbError(
+                f"pg_cron is not installed in database {observed.database}, and the specs "
+                f"have {len(plan.jobs)} pg_cron jobs",
+                hint="point --dsn at the database named by cron.database_name; Oban's tables "
+                "can be elsewhere (--oban-dsn)",
+            ),
+        )
+    notes = []
+    if plan.oban_jobs and observed.oban is None:
+        where = "the --oban-dsn database" if oban_dsn else f"database {observed.database}"
+        notes.append(
+            f"no {oban_prefix}.oban_jobs in {where}: Oban's tasks are not judged (--oban-prefix, "
+            "--oban-dsn)"
+        )
+    report = judge(
+        plan,
+        observed.pg_cron,
+        observed.oban,
+        now=observed.now,
+        grace=grace,
+        runs=runs,
+        role=observed.role,
+        notes=notes,
+    )
+    if any(j.executor == "oban" and "never ran" in j.flags for j in report.jobs):
+        report = replace(
+            report,
+            notes=(
+                *report.notes,
+                "Oban's Pruner deletes finished jobs (after 60 s by default): keep them longer "
+                "than the longest interval (`max_age`) for status to see their runs",
+            ),
+        )
+    return StatusOutcome(compiled, report)

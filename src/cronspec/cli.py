@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_PLAN_CHANGES, EXIT_PLAN_ERROR = 2, 3  # plan: 2 means changes, so its errors exit 3
+EXIT_STATUS_UNKNOWN = 3  # status: the database could not be read, so nothing was judged
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,7 +94,77 @@ def _parser() -> argparse.ArgumentParser:
                 help="take over hand-made jobs and procedures that are exactly what a spec "
                 "declares",
             )
+    p = sub.add_parser(
+        "import",
+        help="write specs for existing pg_cron jobs (--dsn) or Oban crontab entries (--oban); "
+        "exit 0 all imported, 1 something listed or an error",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dsn", help="read cron.job of this database (libpq string or URL)")
+    source.add_argument(
+        "--oban",
+        metavar="FILE",
+        help="read the Oban.Plugins.Cron crontab of this Elixir config file (with Elixir)",
+    )
+    p.add_argument("--role", help="--dsn: import this role's jobs (a superuser sees every role's)")
+    p.add_argument("--out", metavar="DIR", help="write the specs here (default: the specs folder)")
+    p.add_argument("--force", action="store_true", help="replace specs that exist")
+    _status_parser(sub)
     return parser
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .api import import_oban, import_pg_cron
+    from .diagnostics import has_errors
+
+    root, out = Path(args.root), Path(args.out) if args.out else None
+    if args.oban is None:
+        outcome = import_pg_cron(root, args.dsn, role=args.role, out=out, force=args.force)
+    elif args.role is not None:
+        sys.stderr.write("cronspec: error: --role goes with --dsn, not --oban\n")
+        return EXIT_ERROR
+    else:
+        outcome = import_oban(root, Path(args.oban), out=out, force=args.force)
+    _print_diagnostics(outcome.diagnostics, "text", sys.stderr)
+    if has_errors(outcome.diagnostics):
+        return EXIT_FINDINGS
+    if outcome.error:
+        first, *more = outcome.error
+        sys.stderr.write(f"cronspec: error: {first}\n")
+        for line in more:
+            sys.stderr.write(f"cronspec: {line}\n")
+        return EXIT_FINDINGS
+    conversion = outcome.conversion
+    assert conversion is not None
+    for path, spec in zip(outcome.written, conversion.specs, strict=True):
+        sys.stdout.write(f"wrote {path}: {spec.source}\n")
+    for item in conversion.listed:
+        sys.stdout.write(f"not imported: {item.source}: {item.reason}\n")
+    for item in conversion.skipped:
+        sys.stdout.write(f"skipped: {item.source}: {item.reason}\n")
+    for note in conversion.notes:
+        sys.stdout.write(f"note: {note}\n")
+    summary = f"{len(outcome.written)} written, {len(conversion.listed)} not imported" + (
+        f", {len(conversion.skipped)} skipped (cronspec's own)" if conversion.skipped else ""
+    )
+    then = ", then cronspec plan --dsn URL --adopt" if args.oban is None else ""
+    then = f"; next: cronspec compile{then}" if outcome.written else ""
+    sys.stderr.write(f"cronspec import: {summary}{then}\n")
+    return EXIT_OK if outcome.complete else EXIT_FINDINGS
+
+
+def _status_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "status",
+        help="last runs, durations and flags of every managed job on pg_cron and Oban "
+        "(exit 0 healthy, 1 failing or late, 3 database not readable)",
+    )
+    p.add_argument("--dsn", default=os.environ.get("CRONSPEC_DSN", ""), help="as for plan")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument("--runs", default="10", help="runs read per job (default 10)")
+    p.add_argument("--grace", default="5m", help="late after: 90s, 5m, 2h (default 5m)")
+    p.add_argument("--oban-prefix", default="public", help="schema of oban_jobs (public)")
+    p.add_argument("--oban-dsn", help="the database of Oban's tables, when not --dsn's")
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
@@ -289,7 +360,8 @@ def _live_command(args: argparse.Namespace) -> int:
     from .api import live
 
     outcome = live(Path(args.root), args.command, args.dsn, adopt=getattr(args, "adopt", False))
-    _print_diagnostics(outcome.compiled.diagnostics, "text", sys.stderr)
+    # the specs' warnings are compile's to show (R701 on the example would repeat at every deploy)
+    _print_diagnostics([d for d in outcome.compiled.diagnostics if d.is_error], "text", sys.stderr)
     if not outcome.compiled.ok:
         return EXIT_FINDINGS
     if outcome.stale and outcome.command != "apply":
@@ -313,6 +385,40 @@ def _live_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .api import status
+    from .render.status import FORMATS
+    from .status import duration_argument, positive_argument
+
+    try:
+        runs, grace = positive_argument(args.runs), duration_argument(args.grace)
+    except ValueError as exc:
+        sys.stderr.write(f"cronspec: error: {exc}\n")
+        return EXIT_ERROR
+    outcome = status(
+        Path(args.root),
+        args.dsn,
+        runs=runs,
+        grace=grace,
+        oban_prefix=args.oban_prefix,
+        oban_dsn=args.oban_dsn,
+    )
+    # the specs' warnings are for compile; a monitor prints what keeps it from judging
+    errors = [d for d in outcome.compiled.diagnostics if d.is_error]
+    _print_diagnostics(errors, "text", sys.stderr)
+    if not outcome.compiled.ok:
+        return EXIT_FINDINGS
+    if outcome.error is not None:
+        first, *more = outcome.error.lines()
+        sys.stderr.write(f"cronspec: error: {first}\n")
+        for line in more:
+            sys.stderr.write(f"cronspec: {line}\n")
+        return EXIT_STATUS_UNKNOWN
+    assert outcome.report is not None
+    sys.stdout.write(FORMATS[args.format](outcome.report))
+    return EXIT_FINDINGS if outcome.report.alerts else EXIT_OK
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The subcommand named in argv, skipping the global options (for plan's usage errors)."""
     words = iter(argv)
@@ -332,6 +438,8 @@ COMMANDS = {
     "plan": _live,
     "apply": _live,
     "drift": _live,
+    "import": _import,
+    "status": _status,
 }
 
 

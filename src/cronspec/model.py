@@ -15,6 +15,9 @@ from typing import Any, Literal
 from .diagnostics import Origin, Span
 from .schedule import DayMatch, Schedule, Target, pg_cron
 
+# `run_as` of a spec: how a pg_cron job runs the body (a procedure, or the command as written)
+RunAs = Literal["auto", "procedure", "command"]
+
 
 @dataclass(frozen=True)
 class JsonObject:
@@ -68,6 +71,9 @@ class Task:
     day_match: DayMatch | None
     database: str | None
     spans: tuple[tuple[str, Span], ...]  # each top-level key's position, for diagnostics
+    run_as: RunAs = "auto"  # how a pg_cron job runs `sql` (classify/run.py resolves it)
+    # what the SQL body reaches outside the database on purpose (`reaches:`), sorted
+    reaches: tuple[str, ...] = ()
 
     def span(self, key: str) -> Span:
         """Where `key` is written in the spec; the file's start when it is not."""
@@ -105,6 +111,7 @@ class ReportSettings:
 
     next_runs: int
     from_: str  # the fixed local instant REPORT.md counts next runs from
+    max_starts_per_minute: int = 3  # more jobs starting in one minute get warning R701
 
 
 @dataclass(frozen=True)

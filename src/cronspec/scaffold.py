@@ -45,6 +45,8 @@ project = "my-app"
 # now, or from `--from`.
 # next_runs = 5
 # from = "2026-01-01T00:00:00"
+# The week chart warns (R701) where more jobs than this start in the same minute.
+# max_starts_per_minute = 3
 """
 
 NEXT_STEPS = """\

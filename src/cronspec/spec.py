@@ -33,6 +33,10 @@ NEED_WHY: dict[str, str] = {
     "app_validation": "relies on the application's validation rules",
 }
 
+# What reaches outside the database from SQL, accepted on purpose by `reaches:` (the same names
+# as classify/pgsql's CAPABILITIES; a test holds the two together).
+Reach = Literal["server_files", "server_programs", "http", "other_databases", "server_config"]
+
 TaskName = Annotated[
     str,
     StringConstraints(pattern=NAME_PATTERN, min_length=1, max_length=MAX_NAME),
@@ -100,6 +104,17 @@ class TaskSpec(BaseModel):
         "makes the task app-bound.",
         examples=[["ml", "file_io"]],
     )
+    reaches: list[Reach] = Field(
+        default_factory=list,
+        description="kind sql: what the body reaches outside the database on purpose, so that "
+        "the task may still run on pg_cron: `server_files` (pg_read_file, COPY to or from a "
+        "server file, lo_import/lo_export), `server_programs` (COPY ... PROGRAM), `http` "
+        "(pgsql-http's http_get and friends), `other_databases` (dblink, foreign data, "
+        "subscriptions), `server_config` (ALTER SYSTEM, LOAD). Without it, a body that does "
+        "any of these is app-bound. Each entry must be used by the body. pg_net's requests "
+        "(net.http_get, net.http_post, ...) need no entry: they are queued inside the database.",
+        examples=[["http"]],
+    )
     worker: Annotated[str, StringConstraints(pattern=WORKER_PATTERN, max_length=200)] | None = (
         Field(
             default=None,
@@ -140,6 +155,16 @@ class TaskSpec(BaseModel):
             examples=["analytics"],
         )
     )
+    run_as: Literal["auto", "procedure", "command"] = Field(
+        default="auto",
+        description="pg_cron tasks: how the job runs `sql`. `procedure`: the job calls a "
+        "procedure made of the body, which PostgreSQL checks when the migration creates it. "
+        "`command`: the body is the job's command exactly as written (pg_cron runs a "
+        "`;`-separated command as one transaction); no procedure is created, so PostgreSQL "
+        "checks the body only when the job runs. `auto`: a procedure, except for a statement "
+        "that must run at top level (VACUUM, ... CONCURRENTLY) or a job in another `database`, "
+        "whose body is the command.",
+    )
     day_match: Literal["any", "all"] | None = Field(
         default=None,
         description="When both day-of-month and day-of-week are restricted: `any` fires when "
@@ -148,7 +173,7 @@ class TaskSpec(BaseModel):
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(TaskSpec.model_fields)
-SQL_ONLY_FIELDS = ("sql",)
+SQL_ONLY_FIELDS = ("sql", "run_as", "reaches")
 APP_ONLY_FIELDS = ("worker", "args", "queue", "priority", "max_attempts")
 
 
@@ -199,6 +224,11 @@ class ReportSettings(BaseModel):
         alias="from",
         description="The fixed local instant REPORT.md counts next runs from (output must not "
         "depend on the clock).",
+    )
+    max_starts_per_minute: Annotated[int, Field(ge=1, le=10000)] = Field(
+        default=3,
+        description="REPORT.md's week chart, and a warning (R701), flag the minutes where more "
+        "jobs than this start at once.",
     )
 
 

@@ -19,6 +19,11 @@
 #                  @reboot lets the Cron plugin insert one job per entry. Answers what Oban
 #                  accepted or why it refused, each inserted job as Oban built it and its row
 #                  in oban_jobs.
+#   cron_tick JSON {"root", "config", "fail", "timeout_ms"}: in ROOT, a real Oban started with the
+#                  README's config snippet, leader at once, its Cron plugin told to evaluate now:
+#                  it inserts the crontab's entries due this minute, real workers perform them
+#                  (those named in FAIL raise), and the jobs stay in oban_jobs for the test to
+#                  read. Answers the inserted jobs' ids.
 #   next JSON      {"items": [[expr, zone, after, count], ...], "horizon_days", "brute_force"}:
 #                  the next runs of each expression as Oban's Cron plugin finds them (below);
 #                  with brute_force, by asking now?/2 of every minute, without shortcuts.
@@ -88,6 +93,20 @@ if Code.ensure_loaded?(Ecto.Repo) do
       clean_up()
     end
 
+    def handle("cron_tick", %{"root" => root, "config" => config} = request) do
+      fail = Map.get(request, "fail", [])
+      timeout = Map.get(request, "timeout_ms", 30_000)
+      File.cd!(root, fn -> cron_tick(config, fail, timeout) end)
+    after
+      stop(Oban)
+
+      receive do
+        {:EXIT, _, _} -> :ok
+      after
+        0 -> :ok
+      end
+    end
+
     def handle("next", %{"items" => items, "horizon_days" => horizon} = request) do
       brute? = Map.get(request, "brute_force", false)
 
@@ -132,6 +151,38 @@ if Code.ensure_loaded?(Ecto.Repo) do
         }
       else
         {:refused, message} -> %{"ok" => true, "accepted" => false, "error" => message}
+      end
+    end
+
+    defp cron_tick(config_path, fail, timeout) do
+      {term, _} = Code.eval_file("generated/oban_crontab.exs")
+      define_workers(term, fail)
+      {_cron_opts, oban_opts} = read_config(config_path)
+      {base, _late} = base_opts(Oban, term)
+      :ok = start_oban(Keyword.merge(base, oban_opts) ++ [peer: Oban.Peers.Isolated])
+      mark = :erlang.unique_integer([:monotonic])
+      pid = Oban.Registry.whereis(Oban, {:plugin, Oban.Plugins.Cron})
+      send(pid, :evaluate)
+      _ = :sys.get_state(pid)
+      jobs = inserted_since(mark, Oban)
+      :ok = wait_done(Enum.map(jobs, & &1.id), System.monotonic_time(:millisecond) + timeout)
+      %{"ok" => true, "ids" => Enum.map(jobs, & &1.id)}
+    end
+
+    defp wait_done(ids, deadline) do
+      %{rows: rows} =
+        CronspecTest.Repo.query!("SELECT state FROM oban_jobs WHERE id = ANY($1)", [ids])
+
+      cond do
+        Enum.all?(rows, fn [state] -> state in ~w(completed discarded retryable cancelled) end) ->
+          :ok
+
+        System.monotonic_time(:millisecond) > deadline ->
+          raise "cron jobs not done in time: #{inspect(rows)}"
+
+        true ->
+          Process.sleep(20)
+          wait_done(ids, deadline)
       end
     end
 
@@ -214,8 +265,9 @@ if Code.ensure_loaded?(Ecto.Repo) do
       end
     end
 
-    # Real workers: each is `use Oban.Worker`, and perform/1 records that it ran.
-    defp define_workers(term) do
+    # Real workers: each is `use Oban.Worker`, and perform/1 records that it ran; those named in
+    # `fail` (as Oban names workers) raise after that.
+    defp define_workers(term, fail \\ []) do
       workers =
         for entry <- entries(term), is_tuple(entry), tuple_size(entry) in [2, 3] do
           case entry do
@@ -229,6 +281,8 @@ if Code.ensure_loaded?(Ecto.Repo) do
           is_atom(worker),
           worker not in [nil, true, false],
           not Code.ensure_loaded?(worker) do
+        fails? = Oban.Worker.to_string(worker) in fail
+
         body =
           quote do
             use Oban.Worker
@@ -236,6 +290,7 @@ if Code.ensure_loaded?(Ecto.Repo) do
             @impl Oban.Worker
             def perform(%Oban.Job{id: id}) do
               :ets.insert(unquote(@performed), {id, __MODULE__})
+              if unquote(fails?), do: raise("#{inspect(__MODULE__)} failed on purpose")
               :ok
             end
           end

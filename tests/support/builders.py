@@ -34,6 +34,7 @@ KEY_ORDER = (
     "timezone",
     "day_match",
     "database",
+    "reaches",
     "sql",
 )
 
@@ -61,6 +62,7 @@ def task(
     timezone: str = "UTC",
     day_match: DayMatch | None = None,
     database: str | None = None,
+    reaches: Iterable[str] = (),
 ) -> Task:
     """A validated task as `validate` would make it of specs/NAME.yaml.
 
@@ -84,6 +86,7 @@ def task(
         "timezone": timezone != "UTC" or None,
         "day_match": day_match,
         "database": database,
+        "reaches": tuple(reaches) or None,
         "sql": sql,
     }
     texts = list(schedules)
@@ -121,6 +124,7 @@ def task(
         day_match=day_match,
         database=database,
         spans=spans,
+        reaches=tuple(sorted(reaches)),
     )
 
 

@@ -38,12 +38,16 @@ def elixir_reason() -> str | None:
 RESET_SQL = """
 SELECT cron.unschedule(jobid) FROM cron.job;
 DELETE FROM cron.job_run_details;
+DROP EXTENSION IF EXISTS pg_net CASCADE;  -- its schema net is its own: DROP SCHEMA cannot
 DO $$
 DECLARE r record;
 BEGIN
-  FOR r IN SELECT nspname FROM pg_namespace
+  FOR r IN SELECT nspname FROM pg_namespace n
            WHERE nspname NOT IN ('public', 'cron', 'information_schema')
              AND nspname NOT LIKE 'pg\\_%'
+             -- an extension's own schema (pg_net's `net`) cannot be dropped; it stays
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                             AND d.objid = n.oid AND d.deptype = 'e')
   LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
   END LOOP;

@@ -1,7 +1,11 @@
 """A task to SQL-eligible or app-bound, with the reasons a reviewer reads, and its executor
-(`rules.py`), from what the SQL body does (`sqlcheck.py`)."""
+(`rules.py`); how a pg_cron job runs its body (`run.py`); from what PostgreSQL's own parser says
+the body does (`pgsql/`, read through `body.py`). `sqlcheck.py` parses back, with sqlglot,
+every statement cronspec emits."""
 
+from .body import LiveCheck
 from .rules import Classified, classify
-from .sqlcheck import Analysis, analyze, unparsable_statements
+from .run import RunAs
+from .sqlcheck import unparsable_statements
 
-__all__ = ["Analysis", "Classified", "analyze", "classify", "unparsable_statements"]
+__all__ = ["Classified", "LiveCheck", "RunAs", "classify", "unparsable_statements"]

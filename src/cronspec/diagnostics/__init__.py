@@ -90,9 +90,32 @@ class Origin:
     col: int = 1
     exact: bool = True
     whole: Span | None = None
+    # Quoted, plain or folded text: per line and column of the text, the file's (line, column)
+    # (load/scalars.py); each row ends with the position after its last character.
+    grid: tuple[tuple[tuple[int, int], ...], ...] | None = None
+
+    def _mapped(self, line: int, col: int) -> tuple[int, int]:
+        assert self.grid is not None
+        if line > len(self.grid):  # past the text's end
+            return self.grid[-1][-1]
+        row = self.grid[max(line, 1) - 1]
+        if col - 1 < len(row):
+            return row[max(col, 1) - 1]
+        last_line, last_col = row[-1]
+        return last_line, last_col + col - len(row)
 
     def span(self, line: int, col: int, end_line: int, end_col: int) -> Span:
         """The file's span for text positions (1-based; the end just after the last character)."""
+        if self.grid:
+            start = self._mapped(line, col)
+            end = start
+            if (end_line, end_col) > (line, col):
+                if end_col > 1:
+                    last = self._mapped(end_line, end_col - 1)
+                    end = (last[0], last[1] + 1)
+                else:
+                    end = self._mapped(end_line, end_col)
+            return Span(self.path, *start, *max(start, end))
         if not self.exact:
             return self.whole or Span.at(self.path, self.line, self.col)
         return Span(

@@ -43,6 +43,7 @@ STAGES = {
     "Q": "SQL bodies",
     "X": "the choice of executor",
     "T": "cronspec.toml",
+    "R": "the week's schedule (REPORT.md)",
 }
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -144,27 +145,60 @@ _TABLE = (
     Code("C309", W, "`day_match` has no effect", "`day_match: any` with `0 0 * * 1`",
          "Remove `day_match`: it matters only when both day fields are restricted.",
          ("day-match-no-effect-warn",)),
-    Code("Q401", E, "SQL that does not tokenize or parse", "`UPDATE t SET a = (1;`",
+    Code("Q401", E, "SQL that PostgreSQL's parser refuses, with its message",
+         "`SELECT 'a' 'b'`: syntax error at or near \"'b'\"",
          "Fix the SQL at the position given.", ("sql-bad",)),
     Code("Q403", E, "transaction control in a body", "`COMMIT;`",
          "Remove it: each job runs in a transaction of its own.", ("sql-bad",)),
-    Code("Q404", E, "a statement that refuses a transaction, with others", "`SELECT 1; VACUUM t;`",
-         "Move the statement to a task of its own.", ("sql-bad",)),
+    Code("Q404", E, "a statement that refuses a transaction, with others or in a procedure",
+         "`SELECT 1; VACUUM t;`, or `VACUUM t` with `run_as: procedure`",
+         "Move the statement to a task of its own (and drop `run_as: procedure`).",
+         ("sql-bad", "run-as-bad")),
     Code("Q405", E, "empty SQL body", '`sql: ";"`', "Write the statements.", ("sql-bad",)),
-    Code("Q406", E, "`@startup` on a statement that refuses a transaction",
-         "`VACUUM` with `@startup`", "Schedule it with cron fields instead.", ("sql-bad",)),
+    Code("Q406", E, "`@startup` on a statement that refuses a transaction, or a lone CALL",
+         "`VACUUM` or `CALL p()` with `@startup`", "Schedule it with cron fields instead.",
+         ("sql-bad",)),
     Code("Q407", E, "`DO` blocks", "`DO $$ ... $$`",
          "Create a function in your schema migrations and call it.", ("sql-bad",)),
+    Code("Q408", E, "a body too large or nested too deeply to analyse",
+         "over 100,000 tokens", "Split the body, or move it into a function of your schema "
+         "migrations.", ("sql-limits-bad",)),
+    Code("Q409", E, "code cronspec cannot see into, like a DO block",
+         "`CREATE FUNCTION f() ... LANGUAGE plpgsql`, `query_to_xml('...')`",
+         "Create that code in your schema migrations and call it, or write it as LANGUAGE sql.",
+         ("sql-opaque-bad",)),
+    Code("Q410", E, "a body that changes how PostgreSQL reads SQL",
+         "`SET standard_conforming_strings = off`",
+         "Remove it: cronspec fixes `standard_conforming_strings = on` where a job runs.",
+         ("sql-settings-bad",)),
+    Code("Q411", E, "text whose meaning depends on standard_conforming_strings, in a body that "
+         "is the job's own command", "`CALL p('a\\b')`",
+         "Write `$$a\\b$$` (or `E'a\\\\b'`): a job's own command is read with the database's "
+         "setting, a procedure's with cronspec's.", ("sql-settings-bad",)),
+    Code("Q412", E, "a statement that needs a transaction block, as a job's whole command",
+         "`LOCK t` with `database: other`",
+         "Put the statements it protects in the same task.", ("sql-command-bad",)),
+    Code("Q413", W, "a CALL among other statements", "`UPDATE t ...; CALL p();`",
+         "If the procedure COMMITs, give the CALL a task of its own (a lone CALL is the job's "
+         "own command).", ("sql-call-warn",)),
     Code("X501", E, "`executor: pg_cron` on an app-bound task", "`kind: app` + `executor: pg_cron`",
-         "Drop `executor`, or remove what makes the task app-bound.", ("executor-bad",)),
+         "Drop `executor`, or remove what makes the task app-bound; SQL that reaches outside on "
+         "purpose: the message says which `reaches:` accepts it.", ("executor-bad",)),
     Code("X502", W, "`executor: oban` on a SQL-eligible task", "`kind: sql` + `executor: oban`",
          "Drop `executor: oban` to run it on pg_cron, or keep it on purpose.", ("executor-ok",)),
     Code("X503", E, "a task on Oban without a worker", "SQL with `COPY ... PROGRAM`, no `worker:`",
-         "Add `worker:`, the Oban worker that runs the task.", ("executor-bad",)),
-    Code("X504", E, "`database:` on a task that cannot use it (Oban, `@startup`)",
+         "Add `worker:`, the Oban worker that runs the task; or, for SQL that reaches outside on "
+         "purpose, the `reaches:` the message names.", ("executor-bad",)),
+    Code("X504", E, "`database:` on a task that cannot use it (Oban, `@startup`, "
+         "`run_as: procedure`)",
          "`database: analytics` with `@startup`",
          "Remove `database:`, or schedule the task with cron fields on pg_cron.",
-         ("executor-bad",)),
+         ("executor-bad", "run-as-bad")),
+    Code("X505", E, "`reaches:` accepts a capability the body does not use",
+         "`reaches: [http]` on `UPDATE t ...`", "Remove it: each entry says what the body does.",
+         ("reaches-bad",)),
+    Code("X506", E, "`run_as` on a task that runs on Oban", "`executor: oban` + `run_as: command`",
+         "Remove `run_as`: it says how a pg_cron job runs the body.", ("run-as-bad",)),
     Code("T601", E, "cronspec.toml is not valid TOML or UTF-8", "`timezone = `",
          "Fix the TOML at the position given.", ("config-toml-bad", "config-utf8-bad")),
     Code("T602", E, "invalid setting", '`version = "1.3"`',
@@ -173,6 +207,10 @@ _TABLE = (
     Code("T603", E, "cronspec.toml, or a folder it names, cannot be used", "no permission to "
          "read cronspec.toml; `output` naming a file",
          "Give read permission, or point the setting at a folder.", ("config-paths-bad",)),
+    Code("R701", W, "more jobs start in one minute than `[report] max_starts_per_minute`",
+         "four tasks at `0 3 * * *` (the default allows 3)",
+         "Spread the schedules (`5 3 * * *`, `10 3 * * *`), or raise the setting if the load is "
+         "fine.", ("week-crowded-warn",)),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}

@@ -34,7 +34,9 @@ def settings_from(config: ProjectConfig) -> Settings:
         output=config.output,
         pg_cron=PgCronSettings(pg.version, pg.database, pg.schema_, pg.keep_history),
         oban=ObanSettings(config.oban.app),
-        report=ReportSettings(config.report.next_runs, config.report.from_),
+        report=ReportSettings(
+            config.report.next_runs, config.report.from_, config.report.max_starts_per_minute
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..diagnostics import Diagnostic, Origin, Span, error, position, printable
+from .scalars import scalar_grid
 from .syntax import MAX_DEPTH, syntax_error
 
 MAX_FILE_BYTES = 256 * 1024
@@ -333,7 +334,12 @@ def text_origin(doc: Document, loc: Path) -> Origin:
         quote = 1 if scalar and scalar.style in {"'", '"'} else 0
         end_col = whole.end_col - quote if whole.end_line == whole.line else whole.end_col
         start = Span(doc.path, whole.line, whole.col + quote, whole.end_line, end_col)
-        return Origin(doc.path, start.line, start.col, exact=False, whole=start)
+        value = _value(doc.data, loc)
+        grid = None
+        if scalar is not None and isinstance(value, str):  # where each character comes from
+            ends = (whole.line, whole.col), (whole.end_line, whole.end_col)
+            grid = scalar_grid(doc.text, *ends, value, scalar.style)
+        return Origin(doc.path, start.line, start.col, exact=False, whole=start, grid=grid)
     lines = doc.text.split("\n")
     # An explicit indentation indicator (`|2`) sets the indentation: more spaces on the first
     # line are text. It counts from the indentation of the mapping that holds the key.
@@ -349,3 +355,12 @@ def text_origin(doc: Document, loc: Path) -> Origin:
             indent = len(content) - len(content.lstrip(" "))
             return Origin(doc.path, whole.line + 1, indent + 1, exact=True, whole=whole)
     return Origin(doc.path, whole.line + 1, 1, exact=True, whole=whole)
+
+
+def _value(data: Any, loc: Path) -> Any:
+    for key in loc:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data

@@ -46,6 +46,7 @@ Durability: files and folders are fsynced before the swap or the journal's commi
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Mapping
@@ -59,8 +60,10 @@ from ._disk import (
     Comparison,
     OutputError,
     _compare,
+    _entries,
     _fail,
     _folder,
+    _kind,
     _Lock,
     _ours,
 )
@@ -73,7 +76,16 @@ from ._staging import (
     _write_in_place,
 )
 
-__all__ = ["MARKERS", "TEMP_PREFIX", "Comparison", "OutputError", "compare", "create_new", "write"]
+__all__ = [
+    "MARKERS",
+    "TEMP_PREFIX",
+    "Comparison",
+    "OutputError",
+    "add_files",
+    "compare",
+    "create_new",
+    "write",
+]
 
 
 def compare(
@@ -159,3 +171,46 @@ def create_new(root: Path, files: Mapping[str, str]) -> list[str]:
             path.unlink(missing_ok=True)
         raise _fail(root, exc) from None
     return sorted(files)
+
+
+def add_files(out_dir: Path, files: Mapping[str, str], *, replace: bool = False) -> list[str]:
+    """Write `files` into `out_dir` (specs that `cronspec import` makes), all or nothing, beside
+    whatever the folder holds; return their names.
+
+    An existing name is refused (FileExistsError, nothing written) unless `replace`. The write
+    is the in-place one above: staged and fsynced, committed by its journal, then renamed into
+    place; a run killed after the commit is finished by the next write, one killed before it
+    is undone.
+    """
+    out = _folder(out_dir, "write")
+    created = not out.exists()
+    lock = _Lock()
+    done = False
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock.take(out)
+        _recover(out)
+        entries = _entries(out)
+        existing = sorted(name for name in files if name in entries)
+        if existing and not replace:
+            raise FileExistsError(errno.EEXIST, "exists", ", ".join(existing))
+        for name in existing:
+            if not stat.S_ISREG(entries[name].st_mode):
+                raise OutputError(
+                    f"cannot write {out_dir / name}: it is {_kind(entries[name].st_mode)}"
+                )
+        missing = tuple(sorted(n for n in files if n not in entries))
+        if files:
+            _probe(out)
+            _write_in_place(out, files, Comparison(tuple(existing), missing, ()))
+        done = True
+        return sorted(files)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _fail(out_dir, exc) from None
+    finally:
+        lock.release()
+        if created and not done:
+            with contextlib.suppress(OSError):
+                out.rmdir()

@@ -14,6 +14,7 @@ from .model import (
     HISTORY_SCHEDULE,
     ObanJob,
     ObanOption,
+    PgCheck,
     PgJob,
     PgProcedure,
     Plan,
@@ -33,9 +34,11 @@ def build_plan(
     procedures: list[PgProcedure] = []
     startup: list[StartupCall] = []
     oban: list[ObanJob] = []
+    checks: list[PgCheck] = []
     for p in placements:
         if p.classified.executor == "pg_cron":
             _pg_cron_part(p, settings.pg_cron.schema, settings.timezone, jobs, procedures, startup)
+            checks += _pg_checks(p.classified)
         else:
             oban.extend(_oban_jobs(p))
     if settings.pg_cron.keep_history is not None:
@@ -58,6 +61,7 @@ def build_plan(
         oban_timezone=oban_zone(settings.timezone),
         oban_jobs=tuple(oban),
         oban_disabled=tuple(disabled),
+        checks=tuple(checks),
     )
     return plan, []
 
@@ -100,19 +104,25 @@ def _pg_cron_part(
 
 
 def _pg_command(c: Classified, schema: str) -> tuple[str, PgProcedure | None]:
-    """The job command of a pg_cron task, and the procedure it calls, if any."""
+    """The job command of a pg_cron task, and the procedure it calls, if any: classify's `run`
+    decides which (run.py), and why."""
     task = c.task
-    assert task.sql is not None and c.analysis is not None
-    if c.standalone:
-        return c.analysis.statements[0].text, None
-    if task.database is not None:
-        # the migration cannot create a procedure in another database: the body is the
-        # command, which pg_cron runs as one transaction
-        return task.sql.rstrip("\n"), None
+    assert task.sql is not None and c.analysis is not None and c.run is not None
+    if c.run.mode == "command":
+        return c.run.command, None
     procedure = PgProcedure(
         schema, task.name, task.sql, c.analysis.fingerprint, task.name, task.path
     )
     return procedure_command(schema, task.name), procedure
+
+
+def _pg_checks(c: Classified) -> list[PgCheck]:
+    """What the migration checks for a task before it changes anything (placements are sorted
+    by task, so the checks are too)."""
+    task = c.task
+    return [
+        PgCheck(task.name, task.path, k.kind, k.schema, k.name, k.line, k.about) for k in c.checks
+    ]
 
 
 def _oban_jobs(p: Placement) -> list[ObanJob]:

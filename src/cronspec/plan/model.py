@@ -69,6 +69,21 @@ class StartupCall:
     spec: str
 
 
+@dataclass(frozen=True)
+class PgCheck:
+    """What the migration checks in the live database before it changes anything: a relation a
+    task's body names exists (in the job's search_path), is not partitioned, or an extension
+    it calls is installed (see classify.LiveCheck)."""
+
+    task: str
+    spec: str
+    kind: str  # relation, not_partitioned, extension
+    schema: str | None
+    name: str
+    line: int  # of the SQL body
+    about: str  # the statement or function that needs it
+
+
 ObanOption = tuple[str, JsonObject | str | int]
 
 
@@ -102,6 +117,7 @@ class Plan:
     oban_timezone: str
     oban_jobs: tuple[ObanJob, ...]
     oban_disabled: tuple[str, ...]  # Oban tasks left out of the crontab (`enabled: false`)
+    checks: tuple[PgCheck, ...] = ()  # checked by the migration before it changes anything
 
     @property
     def schema(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..diagnostics import printable
 from ..plan import Plan, TaskView
@@ -99,9 +100,10 @@ def _task(plan: Plan, task: TaskView) -> list[str]:
     return lines
 
 
-def render_report(plan: Plan, tasks: tuple[TaskView, ...]) -> str:
-    """REPORT.md: the plan's figures, then each task as `plan.views` shows it."""
-    lines = [HEADER.rstrip("\n"), "# Scheduled tasks", "", *_summary(plan, tasks)]
+def render_report(plan: Plan, tasks: tuple[TaskView, ...], week: Sequence[str] = ()) -> str:
+    """REPORT.md: the plan's figures, the week at a glance (`week`, from render/week.py), then
+    each task as `plan.views` shows it."""
+    lines = [HEADER.rstrip("\n"), "# Scheduled tasks", "", *_summary(plan, tasks), *week]
     for task in tasks:
         lines += _task(plan, task)
     return "\n".join(lines) + "\n"

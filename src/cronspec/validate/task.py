@@ -97,6 +97,8 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
         day_match=spec.day_match,
         database=spec.database,
         spans=tuple((str(k[0]), span) for k, span in doc.source.keys.items() if len(k) == 1),
+        run_as=spec.run_as,
+        reaches=tuple(sorted(spec.reaches)),
     )
     return task, diags
 
@@ -120,6 +122,8 @@ def _field_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
         diags.append(bad)
     if len(set(spec.needs)) != len(spec.needs):
         diags.append(error("S204", "`needs` lists a capability twice", span(("needs",))))
+    if len(set(spec.reaches)) != len(spec.reaches):
+        diags.append(error("S204", "`reaches` lists a capability twice", span(("reaches",))))
     if spec.args is not None:
         diags.extend(_check_args(doc, spec.args, ("args",)))
     return diags
@@ -197,13 +201,18 @@ def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic |
         ):
             continue
         name = unicodedata.name(char, "")
-        line, col = position(value, offset)
+        origin = text_origin(doc, loc)
+        if origin.grid is not None:  # it maps the text as validation keeps it, stripped
+            text, offset = value.strip(), max(offset - (len(value) - len(value.lstrip())), 0)
+        else:
+            text = value
+        line, col = position(text, offset)
         return error(
             "S209",
             f"{what} contains an invisible or control character (U+{ord(char):04X}"
             + (f" {name}" if name else "")
             + "); remove it",
-            text_origin(doc, loc).span(line, col, line, col + 1),
+            origin.span(line, col, line, col + 1),
         )
     return None
 

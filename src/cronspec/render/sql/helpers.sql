@@ -77,18 +77,35 @@ CREATE OR REPLACE FUNCTION pg_temp.cronspec_write_procedure(
   p_schema name, p_name name, p_body text, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql AS %L', p_schema, p_name, p_body);
+  -- The setting is fixed on the procedure: PostgreSQL reads the body again at every call, with
+  -- the caller's settings but for the procedure's own (a database set to
+  -- standard_conforming_strings = off would otherwise read '\' and what follows otherwise).
+  EXECUTE format('CREATE OR REPLACE PROCEDURE %I.%I() LANGUAGE sql '
+                 'SET standard_conforming_strings = on AS %L', p_schema, p_name, p_body);
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
 END
+$fn$;
+-- The settings every procedure cronspec writes carries (pg_proc.proconfig).
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_proconfig() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT ARRAY['standard_conforming_strings=on']
+$fn$;
+-- An adopted procedure is written when it is missing, or lacks cronspec's settings.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_must_write(p_schema name, p_name name)
+RETURNS boolean LANGUAGE sql STABLE AS $fn$
+  SELECT coalesce((SELECT p.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                   FROM pg_proc p WHERE p.oid = to_regprocedure(format('%I.%I()', p_schema, p_name))),
+                  true)
 $fn$;
 CREATE OR REPLACE FUNCTION pg_temp.cronspec_check_body(p_body text, p_task text, p_spec text)
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   -- PostgreSQL checks a body only when it is created: a scratch copy in pg_temp checks that a
   -- procedure left as it is still applies (the tables it names may have gone since).
-  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_check() LANGUAGE sql AS %L', p_body);
+  EXECUTE format('CREATE PROCEDURE pg_temp.cronspec_check() LANGUAGE sql '
+                 'SET standard_conforming_strings = on AS %L', p_body);
   DROP PROCEDURE pg_temp.cronspec_check();
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its SQL does not apply: %', p_task, p_spec, SQLERRM
@@ -137,5 +154,78 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RAISE EXCEPTION 'cronspec: task % (%): its @startup run failed: %', p_task, p_spec, SQLERRM
     USING ERRCODE = SQLSTATE;
+END
+$fn$;
+-- The search_path a job of this role gets in this database: what pg_cron's session would read
+-- from ALTER ROLE / ALTER DATABASE ... SET (most specific first), else this session's default.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_job_search_path() RETURNS text
+LANGUAGE sql STABLE AS $fn$
+  SELECT coalesce(
+    (SELECT substr(c, length('search_path=') + 1)
+     FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) c
+     WHERE starts_with(c, 'search_path=')
+       AND s.setrole IN (0, (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user))
+       AND s.setdatabase IN (0, (SELECT d.oid FROM pg_database d
+                                 WHERE d.datname = current_database()))
+     ORDER BY s.setrole <> 0 AND s.setdatabase <> 0 DESC, s.setrole <> 0 DESC,
+              s.setdatabase <> 0 DESC
+     LIMIT 1),
+    (SELECT reset_val FROM pg_settings WHERE name = 'search_path'))
+$fn$;
+-- What the jobs need from this database (cronspec_desired_check), checked before anything
+-- changes: PostgreSQL does not check the targets of REFRESH, TRUNCATE, ANALYZE, VACUUM or LOCK
+-- when it creates a procedure, and a job's own command not at all, so a missing one would fail
+-- only at the job's first run. Every problem is reported at once, the first as the error.
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_check_live() RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  old_path text := current_setting('search_path');
+  job_path text;
+  c record;
+  rel text;
+  problem text;
+  problems text[] := '{}';
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM cronspec_desired_check) THEN
+    RETURN;
+  END IF;
+  job_path := pg_temp.cronspec_job_search_path();
+  PERFORM set_config('search_path', job_path, true);
+  FOR c IN SELECT * FROM cronspec_desired_check ORDER BY task, position LOOP
+    problem := NULL;
+    rel := CASE WHEN c.schema_name IS NULL THEN format('%I', c.name)
+                ELSE format('%I.%I', c.schema_name, c.name) END;
+    IF c.kind = 'relation' AND to_regclass(rel) IS NULL THEN
+      problem := format('relation %s does not exist (%s, line %s of its SQL; search_path %s)',
+                        rel, c.about, c.line, job_path);
+    ELSIF c.kind = 'not_partitioned'
+          AND (SELECT relkind FROM pg_class WHERE oid = to_regclass(rel)) IN ('p', 'I') THEN
+      problem := format('%s is partitioned, and %s of a partitioned table cannot run inside a '
+                        'transaction block (line %s of its SQL); give it a task of its own',
+                        rel, c.about, c.line);
+    ELSIF c.kind = 'extension' AND NOT EXISTS (SELECT 1 FROM pg_extension
+                                               WHERE extname = c.name) THEN
+      problem := format('it calls %s, but %s is not installed in database %s (CREATE EXTENSION '
+                        '%s, with %s in shared_preload_libraries)', c.about, c.name,
+                        current_database(), c.name, c.name);
+    ELSIF c.kind = 'extension' AND c.name = 'pg_net'
+          AND current_setting('pg_net.database_name', true) <> current_database() THEN
+      problem := format('it calls %s, but pg_net''s worker serves database %s '
+                        '(pg_net.database_name), not %s: requests queued here are never sent',
+                        c.about, current_setting('pg_net.database_name', true),
+                        current_database());
+    END IF;
+    IF problem IS NOT NULL THEN
+      problems := problems || format('cronspec: task %s (%s): %s', c.task, c.spec, problem);
+    END IF;
+  END LOOP;
+  PERFORM set_config('search_path', old_path, true);
+  IF cardinality(problems) > 0 THEN
+    PERFORM pg_temp.cronspec_fail(problems[1],
+      CASE WHEN cardinality(problems) > 1 THEN
+        format('%s more: %s', cardinality(problems) - 1,
+               array_to_string(problems[2:], '; '))
+      END);
+  END IF;
 END
 $fn$;

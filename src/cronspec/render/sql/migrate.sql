@@ -82,7 +82,8 @@ BEGIN
 
   IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
     IF p_rollback THEN  -- no pg_cron here: nothing cronspec made to remove
-      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+                 cronspec_desired_check;
       RETURN;
     END IF;
     CREATE EXTENSION pg_cron;  -- works only in the database named by cron.database_name
@@ -95,6 +96,8 @@ BEGIN
   END IF;
   IF NOT p_rollback THEN
     PERFORM pg_temp.cronspec_check_server(p_version, p_zones, p_zone);
+    -- what the jobs need (relations, pg_net), before anything is read or changed
+    PERFORM pg_temp.cronspec_check_live();
   END IF;
 
   -- The bookkeeping: created on first use, upgraded from an earlier cronspec's.
@@ -112,7 +115,8 @@ BEGIN
     IF p_rollback AND to_regclass('cronspec.managed_job') IS NULL
        AND to_regclass('cronspec.managed_procedure') IS NULL THEN
       -- nothing was ever recorded here, or it was rolled back already
-      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+      DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+                 cronspec_desired_check;
       RETURN;
     END IF;
     PERFORM pg_temp.cronspec_create_bookkeeping();
@@ -262,11 +266,21 @@ BEGIN
     END IF;
     IF live_found AND owner_project IS NOT NULL THEN  -- ours
       INSERT INTO cronspec_action (action, kind, name, task, spec, owned, details)
-      SELECT CASE WHEN o.fingerprint = d.fingerprint AND o.source_md5 = md5(live.prosrc)
+      -- The body is unchanged when its token fingerprint is, or when it is the spec's to the
+      -- byte (a release that fingerprints otherwise does not re-create every procedure); and
+      -- it must carry cronspec's setting (procedures of releases before it do not).
+      SELECT CASE WHEN (o.fingerprint = d.fingerprint OR live.prosrc = d.body)
+                       AND o.source_md5 = md5(live.prosrc)
+                       AND live.proconfig IS NOT DISTINCT FROM pg_temp.cronspec_proconfig()
                   THEN 'unchanged' ELSE 'change' END,
              'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task, d.spec, true,
-             CASE WHEN o.fingerprint <> d.fingerprint THEN ARRAY['body']
+             CASE WHEN o.fingerprint <> d.fingerprint AND live.prosrc <> d.body
+                  THEN ARRAY['body']
                   WHEN o.source_md5 <> md5(live.prosrc) THEN ARRAY['body edited outside cronspec']
+                  WHEN live.proconfig IS DISTINCT FROM pg_temp.cronspec_proconfig()
+                  THEN ARRAY[format('settings %s -> %s',
+                                    coalesce(array_to_string(live.proconfig, ', '), 'none'),
+                                    array_to_string(pg_temp.cronspec_proconfig(), ', '))]
                   ELSE '{}' END
       FROM cronspec.owned_procedure o
       WHERE o.schema_name = d.schema_name AND o.procedure_name = d.procedure_name
@@ -275,12 +289,14 @@ BEGIN
     END IF;
     IF live_found THEN  -- a routine of that signature that cronspec does not own
       same := live.prokind = 'p' AND live.lanname = 'sql' AND NOT live.prosecdef
-              AND live.proconfig IS NULL
+              AND (live.proconfig IS NULL OR live.proconfig = pg_temp.cronspec_proconfig())
               AND pg_temp.cronspec_canonical(live.prosrc) = pg_temp.cronspec_canonical(d.body);
       IF same AND v_adopt AND live.proowner = me_oid THEN
         INSERT INTO cronspec_action (action, kind, name, task, spec, details)
         VALUES ('adopt', 'procedure', format('%s.%s', d.schema_name, d.procedure_name), d.task,
-                d.spec, '{}');
+                d.spec, CASE WHEN live.proconfig IS NULL
+                             THEN ARRAY['re-created with SET standard_conforming_strings = on']
+                             ELSE '{}' END);
         CONTINUE;
       END IF;
       INSERT INTO cronspec_action (action, kind, name, task, spec, details, hint)
@@ -296,6 +312,7 @@ BEGIN
                                         live.lanname)]
                       WHEN live.prosecdef THEN ARRAY['it is SECURITY DEFINER']
                       WHEN live.proconfig IS NOT NULL
+                           AND live.proconfig <> pg_temp.cronspec_proconfig()
                       THEN ARRAY[format('it sets %s', array_to_string(live.proconfig, ', '))]
                       WHEN NOT same
                       THEN ARRAY['its body differs from the spec: '
@@ -422,8 +439,7 @@ BEGIN
     JOIN cronspec_action a ON a.kind = 'procedure'
       AND a.name = format('%s.%s', w.schema_name, w.procedure_name)
     WHERE a.action IN ('add', 'change')  -- what writes a procedure
-       OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', w.schema_name,
-                                                        w.procedure_name)) IS NULL
+       OR a.action = 'adopt' AND pg_temp.cronspec_must_write(w.schema_name, w.procedure_name)
     ORDER BY 1
   LOOP
     IF to_regnamespace(r.schema_name) IS NULL THEN
@@ -454,8 +470,7 @@ BEGIN
   JOIN cronspec_action a ON a.kind = 'procedure'
     AND a.name = format('%s.%s', p.schema_name, p.procedure_name)
   WHERE a.action = 'unchanged'
-     OR a.action = 'adopt' AND to_regprocedure(format('%I.%I()', p.schema_name,
-                                                      p.procedure_name)) IS NOT NULL;
+     OR a.action = 'adopt' AND NOT pg_temp.cronspec_must_write(p.schema_name, p.procedure_name);
   IF v_body IS NOT NULL THEN
     BEGIN
       PERFORM pg_temp.cronspec_check_body(v_body, '', '');
@@ -478,12 +493,15 @@ BEGIN
     WHERE a.action <> 'clash' ORDER BY p.schema_name, p.procedure_name
   LOOP
     IF d.action IN ('add', 'change')
-       OR d.action = 'adopt' AND to_regprocedure(format('%I.%I()', d.schema_name,
-                                                        d.procedure_name)) IS NULL THEN
+       OR d.action = 'adopt' AND pg_temp.cronspec_must_write(d.schema_name, d.procedure_name) THEN
       PERFORM pg_temp.cronspec_write_procedure(d.schema_name, d.procedure_name, d.body, d.task,
                                                d.spec);
     END IF;
-    IF d.action <> 'unchanged' THEN
+    IF d.action = 'unchanged' THEN  -- the same body, fingerprinted by an earlier release
+      UPDATE cronspec.owned_procedure SET fingerprint = d.fingerprint
+      WHERE schema_name = d.schema_name AND procedure_name = d.procedure_name
+        AND signature = '' AND fingerprint <> d.fingerprint;
+    ELSE
       INSERT INTO cronspec.owned_procedure AS o
         (schema_name, procedure_name, signature, role, project, task, fingerprint, source_md5)
       SELECT d.schema_name, d.procedure_name, '', me, p_project, d.task, d.fingerprint,
@@ -555,7 +573,8 @@ BEGIN
       VALUES ('remove', 'bookkeeping', 'cronspec.owned_job, cronspec.owned_procedure');
     END IF;
   END IF;
-  DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup;
+  DROP TABLE cronspec_desired_job, cronspec_desired_procedure, cronspec_desired_startup,
+             cronspec_desired_check;
 
   -- What psql users see: a short summary as NOTICE lines.
   PERFORM set_config('client_min_messages', 'notice', true);

@@ -1,4 +1,4 @@
--- The specs' state, one row per pg_cron job, procedure and @startup call.
+-- The specs' state, one row per pg_cron job, procedure, @startup call and live check.
 CREATE TEMPORARY TABLE cronspec_desired_job (
   jobname text PRIMARY KEY,
   schedule text NOT NULL,
@@ -24,4 +24,17 @@ CREATE TEMPORARY TABLE cronspec_desired_startup (
   command text NOT NULL,
   task text NOT NULL,
   spec text NOT NULL
+);
+-- What the jobs need from the live database, checked before anything changes: relations the
+-- bodies name (in the job's search_path), not partitioned, extensions (see classify/run.py).
+CREATE TEMPORARY TABLE cronspec_desired_check (
+  task text NOT NULL,
+  position int NOT NULL,
+  spec text NOT NULL,
+  kind text NOT NULL,  -- relation, not_partitioned, extension
+  schema_name text,  -- NULL: unqualified, found through the job's search_path
+  name text NOT NULL,
+  line int NOT NULL,  -- of the task's SQL body
+  about text NOT NULL,  -- the statement or function that needs it
+  PRIMARY KEY (task, position)
 );
