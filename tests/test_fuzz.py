@@ -310,7 +310,7 @@ def test_config_edges_give_one_line_and_no_exit_2(
         code, _, err = _run(root, "compile")
         assert code in (0, 1), err
         _check_lines(err, "text")
-        code, _, err = _run(root, "explain", "--from", explain_from)
+        code, _, err = _run(root, "explain", f"--from={explain_from}")
         assert code in (0, 1, 2), err
         assert "Traceback" not in err and "internal error" not in err
         if code == 2:  # a usage error: --from is not an ISO date-time
