@@ -16,6 +16,7 @@ from .placement import Placement
 
 # Many tasks share a schedule; next runs depend only on these values.
 _next_runs = lru_cache(maxsize=4096)(sched.next_runs)
+_dst_changes = lru_cache(maxsize=4096)(sched.dst_changes)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class ScheduleView:
     words: str
     job: str | None  # the pg_cron job name, when it has one
     runs: tuple[sched.Run, ...]
+    changes: tuple[str, ...] = ()  # what daylight-saving changes in the next year do to it
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class TaskView:
     enabled: bool
     timezone: str
     schedules: tuple[ScheduleView, ...]
+    start: datetime | None = None  # next runs and changes count from this instant
 
 
 def task_views(
@@ -56,9 +59,11 @@ def task_views(
         schedules = []
         for s in p.schedules:
             runs: tuple[sched.Run, ...] = ()
+            changes: tuple[str, ...] = ()
             if s.emitted is not None:
                 meaning = s.source.schedule.meaning
                 runs = tuple(_next_runs(meaning, moment, zone, count, p.target))
+                changes = _dst_changes(meaning, moment, zone, p.target)
             schedules.append(
                 ScheduleView(
                     s.source.schedule.text.strip(),
@@ -66,6 +71,7 @@ def task_views(
                     sched.describe(s.source.schedule),
                     s.job,
                     runs,
+                    changes,
                 )
             )
         views.append(
@@ -79,6 +85,7 @@ def task_views(
                 task.enabled,
                 task.timezone,
                 tuple(schedules),
+                moment,
             )
         )
     return tuple(views)

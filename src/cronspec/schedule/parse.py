@@ -102,7 +102,7 @@ def _parse(text: str, day_match: DayMatch | None) -> Schedule:
         return _nickname(text, stripped, day_match, offset)
     seconds = _SECONDS.match(stripped)
     if seconds:
-        every = int(seconds.group(1))
+        every = _number(seconds.group(1), offset + 1)
         if not 1 <= every <= 59:
             raise _Refusal(
                 "C302",
@@ -308,7 +308,7 @@ def _parse_item(part: str, spec: FieldSpec, col: int) -> Item:
     if not match:
         raise _Refusal("C301", f"`{part}` is not valid in the {spec.name} field", col, len(part))
     star, first, last, step_text = match.groups()
-    step = int(step_text) if step_text is not None else None
+    step = _number(step_text, col + part.index("/") + 1) if step_text is not None else None
     if step is not None and not 1 <= step <= spec.max_step:
         at = col + part.index("/") + 1
         if step == 0:
@@ -361,9 +361,27 @@ def _parse_item(part: str, spec: FieldSpec, col: int) -> Item:
     return Item(start, end, step, open_end)
 
 
+# Far beyond any field, yet short enough for the messages that say what the executors make of
+# a large step (pg_cron keeps its low 32 bits); Python refuses to read over 4,300 digits at all.
+_MAX_NUMBER_DIGITS = 100
+
+
+def _number(digits: str, column: int) -> int:
+    """ASCII digits as a number; refused when far larger than any field takes."""
+    if len(digits.lstrip("0")) > _MAX_NUMBER_DIGITS:
+        raise _Refusal(
+            "C302",
+            f"the number `{digits[:12]}...` ({len(digits)} digits) is far out of range for "
+            "every cron field",
+            column,
+            len(digits),
+        )
+    return int(digits)
+
+
 def _value(token: str, spec: FieldSpec, column: int) -> int:
     if token.isascii() and token.isdigit():
-        number = int(token)
+        number = _number(token, column)
         if not spec.low <= number <= spec.high:
             raise _Refusal(
                 "C302",
