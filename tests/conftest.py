@@ -17,7 +17,6 @@ how to get it, and fail under CI=true.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -29,28 +28,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support import servers, vendor
+from support.common import MISSING, PSQL, RESET_SQL, ROOT, elixir_reason, need
 from support.oban import ElixirServer, Oban, parse_with_2_23
 from support.pgcluster import PgCluster
 from support.servers import KINDS, Server
 
-ROOT = Path(__file__).resolve().parents[1]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CRON_DB = "cronspec_test"
-PSQL = Callable[..., subprocess.CompletedProcess[str]]
-
-
-_MISSING: set[str] = set()  # the skip messages of need(): folded into one summary line each
-
-
-def need(reason: str | None, what: str) -> None:
-    """Skip locally, fail in CI, when a real component is missing."""
-    if reason is None:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI: {reason}", pytrace=False)
-    message = f"{what} unavailable: {reason}"
-    _MISSING.add(message)
-    pytest.skip(message)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -62,7 +45,7 @@ def pytest_runtest_makereport(
     _count(item, report)
     if report.skipped and isinstance(report.longrepr, tuple):
         message = report.longrepr[2].removeprefix("Skipped: ")
-        if message in _MISSING:
+        if message in MISSING:
             report.longrepr = (__file__, None, report.longrepr[2])  # type: ignore[assignment]
     return report
 
@@ -98,45 +81,6 @@ def pg_server(request: pytest.FixtureRequest) -> Server:
     """Each server in turn (ids `pg_cron-1.4.2`, `pg_cron-1.6.7`), each started once."""
     key: str = request.param
     return Server(KINDS[key], request.getfixturevalue(_CLUSTER_FIXTURE[key]))
-
-
-RESET_SQL = """
-SELECT cron.unschedule(jobid) FROM cron.job;
-DELETE FROM cron.job_run_details;
-DROP EXTENSION IF EXISTS pg_net CASCADE;  -- its schema net is its own: DROP SCHEMA cannot
-DO $$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT nspname FROM pg_namespace n
-           WHERE nspname NOT IN ('public', 'cron', 'information_schema')
-             AND nspname NOT LIKE 'pg\\_%'
-             -- an extension's own schema (pg_net's `net`) cannot be dropped; it stays
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
-                             AND d.objid = n.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
-  END LOOP;
-  -- pg_cron's extension lives in public: drop what is in public one by one, not the schema
-  -- (by name, IF EXISTS: a CASCADE may already have dropped a later one; partitions go with
-  -- their parent)
-  FOR r IN SELECT c.relname, c.relkind FROM pg_class c
-           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
-             AND NOT c.relispartition
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
-                   CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
-                                  ELSE 'TABLE' END, r.relname);
-  END LOOP;
-  FOR r IN SELECT p.oid::regprocedure AS name, p.prokind FROM pg_proc p
-           WHERE p.pronamespace = 'public'::regnamespace
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP %s %s CASCADE',
-                   CASE r.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'ROUTINE' END, r.name);
-  END LOOP;
-END $$;
-"""
 
 
 def reset(cluster: PgCluster) -> str:
@@ -231,10 +175,6 @@ def example(tmp_path: Path) -> Path:
     if (ROOT / "cronspec.toml").is_file():
         shutil.copy(ROOT / "cronspec.toml", root / "cronspec.toml")
     return root
-
-
-def elixir_reason() -> str | None:
-    return None if shutil.which("elixir") else "the `elixir` command is not installed"
 
 
 @pytest.fixture(scope="session")
@@ -343,22 +283,3 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         return code, out, err
 
     return run
-
-
-SQL_TASK = """\
-name: {name}
-description: A SQL task.
-kind: sql
-schedule: "{schedule}"
-sql: |
-  UPDATE t SET a = a + 1;
-"""
-
-APP_TASK = """\
-name: {name}
-description: An app task.
-kind: app
-schedule: "{schedule}"
-worker: My.Worker
-needs: [ml]
-"""

@@ -177,10 +177,26 @@ def report_text(line: str) -> str:
 
 
 def check_report_description(report: str, name: str, description: str) -> None:
+    """The description's lines are the report's, each plain text: a line break is a hard break
+    (a trailing backslash), a blank line between paragraphs."""
     lines = report.split("\n")
     at = lines.index(f"## {name}")
-    assert lines[at + 1] == "" and lines[at + 3] == "", lines[at : at + 4]
-    assert report_text(lines[at + 2]) == " ".join(description.split())
+    assert lines[at + 1] == "", lines[at : at + 4]
+    text = "\n".join(line.rstrip() for line in description.strip().split("\n"))
+    blocks = [[ln for ln in block.split("\n") if ln.strip()] for block in text.split("\n\n")]
+    expected: list[str | None] = []
+    for block in (b for b in blocks if b):
+        expected += [*block, None]  # None: the blank line after a paragraph
+    shown = lines[at + 2 : at + 2 + len(expected)]
+    assert len(shown) == len(expected), (shown, expected)
+    for index, (line, want) in enumerate(zip(shown, expected, strict=True)):
+        if want is None:
+            assert line == "", shown
+            continue
+        last = expected[index + 1] is None
+        if not last:
+            assert line.endswith("\\"), line
+        assert report_text(line if last else line[:-1]) == " ".join(want.split())
 
 
 # -- the database ------------------------------------------------------------------------------
@@ -524,7 +540,6 @@ _UNPRINTABLE = re.compile(
 )
 
 REFUSED: list[Any] = [
-    pytest.param(sql_task("t", "SELECT 1;", description="a\nb"), "S209", id="description-newline"),
     pytest.param(
         sql_task("t", "SELECT 1;", description="a\x1b[2Jb"), "S209", id="description-escape"
     ),
@@ -637,6 +652,15 @@ def test_report_description_is_text(tmp_path: Path) -> None:
         check_report_description(compiled.files["REPORT.md"], task["name"], task["description"])
 
 
+def test_report_multi_line_description_is_text_line_by_line(tmp_path: Path) -> None:
+    """Several lines (a YAML block scalar) stay several lines, each one plain text."""
+    description = "\n".join([*REPORT_TEXT, "", *REPORT_BLOCKS, "", "", "last"])
+    task = sql_task("multi", "SELECT 1;", description=description)
+    report = compile_ok(make_project(tmp_path, [task])).files["REPORT.md"]
+    check_report_description(report, "multi", description)
+    assert report.count("\\\n") == len(REPORT_TEXT) + len(REPORT_BLOCKS) - 2
+
+
 @pytest.mark.parametrize("description", REPORT_BLOCKS)
 def test_report_description_cannot_start_a_block(tmp_path: Path, description: str) -> None:
     compiled = compile_ok(
@@ -715,13 +739,12 @@ def stored_literal(text: str) -> str:
 
 def _controls(text: str, allowed: str = "") -> bool:
     """Characters cronspec refuses in descriptions and SQL: C0/C1 controls, line separators and
-    invisible or bidirectional formatting characters (Trojan Source)."""
-    invisible = {0x061C, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF}
+    invisible or bidirectional formatting characters (Trojan Source): the categories Cc, Cf,
+    Zl, Zp, and the letters that render as nothing."""
+    invisible = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0}
     return any(
-        (unicodedata.category(c) == "Cc" and c not in allowed)
-        or ord(c) in invisible
-        or 0x202A <= ord(c) <= 0x202E
-        or 0x2060 <= ord(c) <= 0x2069
+        c not in allowed
+        and (unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} or ord(c) in invisible)
         for c in text
     )
 
@@ -762,11 +785,10 @@ def compile_fuzzed(root: Path, description: str, arg: str, text: str) -> Fuzzed:
             fields.add(key)
         assert fields <= {"description", "sql"}, errors
         if "description" in fields:
-            assert (
-                _controls(description, "\t")
-                or not 1 <= len(description) <= 500
-                or "\n" in description.strip()
-            ), (description, errors)
+            assert _controls(description, "\t\n") or not 1 <= len(description) <= 500, (
+                description,
+                errors,
+            )
             description = "d"
         if "sql" in fields:
             assert _controls(text, "\t\n"), (text, errors)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import APP_TASK, ROOT, SQL_TASK
+from support.common import APP_TASK, ROOT, SQL_TASK
 
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]
@@ -187,6 +187,8 @@ def test_init_creates_a_compiling_project_and_refuses_to_overwrite(
     code, _, err = cli(tmp_path, "init")
     assert code == 0, err
     assert (tmp_path / "cronspec.toml").read_text().startswith("# cronspec project settings.")
+    assert err.splitlines()[-4].startswith("cronspec: next: set `project`, `timezone`")
+    assert "'cronspec[db]'" in err.splitlines()[-1]
     for spec in ("refresh-daily-totals", "send-digest"):
         text = (tmp_path / "specs" / f"{spec}.yaml").read_text()
         assert text.startswith("# yaml-language-server: $schema=../schemas/")

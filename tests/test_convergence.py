@@ -20,9 +20,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import RESET_SQL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.common import RESET_SQL
 from support.dbtools import (
     Target,
     apply,

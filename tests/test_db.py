@@ -26,7 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ROOT
+from support.common import ROOT
 from support.dbtools import (
     Compiled,
     Rows,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from support.common import ROOT
 
 VARIANTS = {
     "hash seed 0": {"PYTHONHASHSEED": "0"},

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import APP_TASK, SQL_TASK
+from support.common import APP_TASK, SQL_TASK
 
 Project = Callable[..., Path]
 Cli = Callable[..., tuple[int, str, str]]
@@ -39,8 +39,9 @@ CASES: list[tuple[str, str | bytes, str]] = [
     (
         "yaml 1.1 boolean",
         "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: SELECT 1\nenabled: on\n",
-        "specs/x.yaml:6:10: error[S203]: `enabled` must be true or false; YAML read `on` as a "
-        "boolean",
+        "specs/x.yaml:6:10: error[S203]: `enabled` must be true or false; `on` is YAML 1.1's "
+        "word for true, which YAML 1.2 reads as text, so cronspec takes neither: write "
+        "`enabled: true`",
     ),
     (
         "unknown key",
@@ -108,15 +109,17 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "starting with a letter or digit",
     ),
     (
-        "multi-line description",
-        "name: x\ndescription: |\n  one\n  two\nkind: sql\nschedule: '@daily'\nsql: SELECT 1\n",
-        "specs/x.yaml:2:14: error[S209]: `description` must be one line",
+        "invisible character in a multi-line description, where it is",
+        "name: x\ndescription: |\n  one\n  tw\u00adoo\nkind: sql\nschedule: '@daily'\n"
+        "sql: SELECT 1\n",
+        "specs/x.yaml:4:5: error[S209]: `description` contains an invisible or control character "
+        "(U+00AD SOFT HYPHEN); remove it",
     ),
     (
         "control character",
         'name: x\ndescription: "bell\\a"\nkind: sql\nschedule: "@daily"\nsql: SELECT 1\n',
-        "specs/x.yaml:2:14: error[S209]: `description` contains an invisible or control "
-        "character (U+0007)",
+        "specs/x.yaml:2:19: error[S209]: `description` contains an invisible or control "
+        "character (U+0007); remove it",
     ),
     (
         "sql without body",
@@ -204,9 +207,10 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "outside the database with no worker",
         "name: x\ndescription: d\nkind: sql\nschedule: '@daily'\nsql: |\n"
         "  COPY t TO PROGRAM 'gzip > /tmp/t.gz';\n",
-        "specs/x.yaml:3:1: error[X503]: this task runs on Oban, which needs `worker:` naming the "
-        "Oban worker that runs it; or, to run its SQL on pg_cron on purpose, add "
-        "`reaches: [server_programs]`",
+        "specs/x.yaml:3:1: error[X503]: this task runs on Oban (reaches outside the database: "
+        "COPY ... PROGRAM runs a program on the database server (SQL line 1)), so it needs "
+        "`worker:`, the Oban worker module that runs it (e.g. `worker: MyApp.Workers.Export`); "
+        "or, to run its SQL on pg_cron on purpose, add `reaches: [server_programs]`",
     ),
     (
         "day rule must be stated",
@@ -308,7 +312,7 @@ def test_github_escaping_of_properties_and_data() -> None:
 
 
 def test_errors_page_is_generated_from_the_registry() -> None:
-    from conftest import ROOT
+    from support.common import ROOT
 
     from cronspec.diagnostics.codes import errors_markdown
 

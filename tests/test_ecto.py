@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from support.cases import CASES_DIR, case_names, must_fail
+from support.common import ROOT
 from support.dbtools import Rows, execute, jobids, jobs, procedures, query
 from support.ecto import migrate, write_migration
 from support.oban import Oban

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
 from support.cases import CASES_DIR, case_names, must_fail
+from support.common import ROOT
 from support.oban import ElixirServer, Oban, check_crontab, write_crontab
 
 from cronspec.api import compile_project, compile_specs

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import elixir_reason, need
+from support.common import elixir_reason, need
 from support.dbtools import write_project
 from support.oban import Oban, check_crontab
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conftest import ROOT
+from support.common import ROOT
 
 PACKAGE = ROOT / "src" / "cronspec"
 
@@ -29,7 +29,7 @@ STAGES: list[set[str]] = [
 ]
 MAX_LINES = 400
 # Known to be over, on their way down (to be split once the branches touching them land).
-OVER_MAX = {"output.py", "api.py", "cli.py", "db.py"}
+OVER_MAX = {"api.py", "cli.py", "db.py"}
 
 
 def _modules() -> dict[str, Path]:

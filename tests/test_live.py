@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ROOT, SQL_TASK
+from support.common import ROOT, SQL_TASK
 from support.servers import Server
 from support.targeting import with_version
 

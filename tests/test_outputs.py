@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import ROOT, SQL_TASK
 from support.cases import CASES_DIR
+from support.common import ROOT, SQL_TASK
 from syrupy.assertion import SnapshotAssertion
 
 from cronspec.api import compile_specs

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import ROOT
+from support.common import ROOT
 
 import cronspec
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import PSQL
 from support import servers
+from support.common import PSQL
 from support.pgcluster import PgCluster
 from support.servers import Server
 

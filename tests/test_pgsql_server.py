@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import need
 from psycopg import pq
+from support.common import need
 from support.pgcluster import PgCluster, _pg_dirs, available, find_bindir
 
 from cronspec.classify.pgsql import analyze

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import SQL_TASK
+from support.common import SQL_TASK
 from support.servers import Server
 from support.targeting import with_version
 

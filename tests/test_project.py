@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import SQL_TASK
+from support.common import SQL_TASK
 
 from cronspec.api import compile_specs
 from cronspec.diagnostics.formats import format_text

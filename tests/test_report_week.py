@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import ROOT
 from support.builders import plan_of, settings, task
+from support.common import ROOT
 
 from cronspec.classify import classify
 from cronspec.model import Settings, Task

@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 import psycopg
 import pytest
-from conftest import need
 from support import pg_cron_parser
+from support.common import need
 from support.oban import CronRead, Oban, parse_with_2_18, read_with_2_23
 from support.pg_cron_parser import PgRead, Reader
 from support.servers import Server

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from conftest import need
 from support import pg_cron_parser
+from support.common import need
 from support.schedule_corpus import CASES, TARGETS
 from support.servers import Server
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SQL_TASK
+from support.common import SQL_TASK
 from support.dbtools import write_project
 
 from cronspec.cli import main

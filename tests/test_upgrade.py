@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support.common import ROOT
 from support.dbtools import (
     apply,
     assert_plan_is_apply,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import elixir_reason, need
 from support import vendor
+from support.common import elixir_reason, need
 
 SOURCE = """\
 defmodule Oban.Cron.Expression do

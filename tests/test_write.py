@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from write_support import (
+from support.write import (
     OWN,
     add_foreign,
     foreign,
@@ -245,9 +245,18 @@ def test_output_naming_a_file_is_one_error(tmp_path: Path, cli: Cli, check: bool
     (root / "README").write_text("mine\n")
     code, out, err = cli(root, "compile", *(["--check"] if check else []))
     assert code == 1 and out == ""
-    assert "README: it is a file, not a folder" in _one_error(err)
+    assert err == (  # said where it is set, before the writer is reached
+        "cronspec.toml:1:1: error[T603]: `output` names `README`, which is a file; point it at "
+        "a folder, or move the file away\n"
+    )
     assert (root / "README").read_text() == "mine\n"
     assert leftovers(root) == []
+    with pytest.raises(output.OutputError, match="README: it is a file, not a folder"):
+        if check:
+            output.compare(root / "README", {}, "README")
+        else:
+            output.write(root / "README", {})
+    assert (root / "README").read_text() == "mine\n"
 
 
 def test_a_failure_while_writing_leaves_the_old_folder(
@@ -265,7 +274,7 @@ def test_a_failure_while_writing_leaves_the_old_folder(
             raise OSError(28, "No space left on device", str(path))
         path.write_text(content)
 
-    monkeypatch.setattr(output, "_write_file", failing)
+    monkeypatch.setattr(output._staging, "_write_file", failing)
     outcome = compile_project(root)
     assert outcome.error is not None and "No space left on device" in outcome.error
     assert not outcome.wrote
@@ -277,7 +286,8 @@ def test_without_renameat2_files_are_replaced_in_place(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What other systems get (the platform's call is absent): same result, same folder."""
-    monkeypatch.setattr(output, "_renameat2_fn", lambda: None)
+    for module in (output._disk, output._staging):
+        monkeypatch.setattr(module, "_renameat2_fn", lambda: None)
     generated = root / "generated"
     add_foreign(generated)
     before, folder = foreign(tree(generated)), generated.stat().st_ino

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from write_support import Entry, Shared, add_foreign, foreign, leftovers, own, shared_output, tree
+from support.write import Entry, Shared, add_foreign, foreign, leftovers, own, shared_output, tree
 
 from cronspec import output
 from cronspec.api import compile_project

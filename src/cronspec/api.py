@@ -87,14 +87,14 @@ def compile_specs(root: Path) -> Compiled:
         diags.extend(class_diags)
         if result is not None:
             classified.append(result)
-    if has_errors(diags):
-        return Compiled(settings, sort_diagnostics(diags), classified)
+    # the valid tasks are placed and planned even when others have errors: every error of the
+    # run is reported at once, and `explain` shows what is valid
     placements, place_diags = place(classified, settings)
     plan, plan_diags = build_plan(placements, settings)
     week, week_diags = week_view(placements, settings)  # warnings only (R701)
     diags += place_diags + plan_diags + week_diags
     if plan is None or has_errors(diags):
-        return Compiled(settings, sort_diagnostics(diags), classified)
+        return Compiled(settings, sort_diagnostics(diags), classified, placements=placements)
     files = render_files(plan, report_views(placements, settings), week)
     return Compiled(settings, sort_diagnostics(diags), classified, plan, files, placements)
 
@@ -135,17 +135,22 @@ def explain(
 ) -> tuple[list[dict[str, Any]], Compiled]:
     """Per task: classification, reasons, executor, schedules in words and next runs.
 
-    Next runs count from `start` (naive: in each task's zone), or from now.
+    Next runs count from `start` (naive: in each task's zone), or from now (REPORT.md counts
+    from `[report] from` instead, so that it does not depend on the clock). The tasks are the
+    valid ones: explain works while other specs have errors (`compiled.diagnostics`).
     """
     compiled = compile_specs(root)
-    if compiled.plan is None:
-        return [], compiled
 
     def start_in(zone: ZoneInfo) -> datetime:
         moment = start or datetime.now(zone)
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
-    placements = [p for p in compiled.placements if task_name in (None, p.classified.task.name)]
+    failed = {d.span.path for d in compiled.diagnostics if d.is_error}
+    placements = [
+        p
+        for p in compiled.placements
+        if task_name in (None, p.classified.task.name) and p.classified.task.path not in failed
+    ]
     tasks_by_name = {p.classified.task.name: p.classified.task for p in placements}
     tasks = []
     schema = compiled.config.pg_cron.schema if compiled.config else "cronspec"
@@ -158,6 +163,7 @@ def explain(
                 "words": s.words,
                 "next_runs": [r.local.isoformat() for r in s.runs],
                 "notes": sorted({r.note for r in s.runs if r.note}),
+                "dst_changes": list(s.changes),
             }
             for s in view.schedules
         ]
@@ -170,6 +176,8 @@ def explain(
                 "executor": view.executor,
                 "enabled": view.enabled,
                 "timezone": view.timezone,
+                "next_runs_after": view.start.isoformat() if view.start else None,
+                "counted_from": "--from" if start is not None else "now",
                 "reasons": list(view.reasons),
                 "schedules": schedules,
                 "policy": _policy(tasks_by_name[view.name]),

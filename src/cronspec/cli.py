@@ -62,7 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="classification, reasons and schedules per task")
     p.add_argument("task", nargs="?", help="one task (default: all)")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--from", dest="start", help="count next runs from this ISO time (default: now)")
+    p.add_argument(
+        "--from",
+        dest="start",
+        help="count next runs from this ISO time, in each task's zone unless it has an offset "
+        "(default: now; REPORT.md counts from [report] from instead)",
+    )
     p.add_argument("--count", type=int, default=5, help="next runs per schedule (default 5)")
     sub.add_parser("schema", help="print the JSON Schema of the spec format")
     sub.add_parser("init", help="create cronspec.toml and example specs, then compile")
@@ -171,7 +176,7 @@ def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) ->
 
 def _compile(args: argparse.Namespace) -> int:
     from .api import compile_project
-    from .diagnostics import has_errors
+    from .diagnostics import has_errors, printable
 
     outcome = compile_project(Path(args.root), check=args.check)
     errors = has_errors(outcome.diagnostics)
@@ -181,12 +186,12 @@ def _compile(args: argparse.Namespace) -> int:
     if errors:
         return EXIT_FINDINGS
     if outcome.error is not None:
-        sys.stderr.write(f"cronspec: error: {outcome.error}\n")
+        sys.stderr.write(f"cronspec: error: {printable(outcome.error)}\n")
         return EXIT_FINDINGS
     comparison = outcome.comparison
     assert comparison is not None
     for note in comparison.notes:
-        sys.stderr.write(f"cronspec: note: {note}\n")
+        sys.stderr.write(f"cronspec: note: {printable(note)}\n")
     if args.check:
         if comparison.stale:
             sys.stdout.write(comparison.diff)
@@ -204,44 +209,62 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    """The valid tasks, explained, even while other specs have errors: those are listed on
+    stderr, and the exit code is 1."""
     from datetime import datetime
 
     from .api import explain
-    from .diagnostics import has_errors
+    from .diagnostics import has_errors, printable
+    from .diagnostics.formats import to_json_obj
 
     start = None
     if args.start:
         try:
             start = datetime.fromisoformat(args.start)
         except ValueError:
-            sys.stderr.write(f"cronspec: error: --from {args.start!r} is not an ISO date-time\n")
+            sys.stderr.write(
+                f"cronspec: error: --from {printable(args.start)!r} is not an ISO date-time\n"
+            )
             return EXIT_ERROR
     tasks, compiled = explain(Path(args.root), args.task, start, args.count)
     _print_diagnostics(compiled.diagnostics, "text", sys.stderr)
-    if has_errors(compiled.diagnostics):
-        return EXIT_FINDINGS
+    failed = has_errors(compiled.diagnostics)
     if args.task and not tasks:
-        sys.stderr.write(f"cronspec: error: no task named {args.task!r}\n")
+        if not failed:
+            sys.stderr.write(f"cronspec: error: no task named {printable(args.task)!r}\n")
         return EXIT_FINDINGS
     if args.format == "json":
-        sys.stdout.write(json.dumps({"tasks": tasks}, indent=2, ensure_ascii=False) + "\n")
-        return EXIT_OK
+        document = {"tasks": tasks, "diagnostics": [to_json_obj(d) for d in compiled.diagnostics]}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return EXIT_FINDINGS if failed else EXIT_OK
     for task in tasks:
         state = "" if task["enabled"] else " (disabled)"
         sys.stdout.write(f"{task['name']}: {task['classification']} -> {task['executor']}{state}\n")
         for reason in task["reasons"]:
-            sys.stdout.write(f"  because {reason}\n")
+            sys.stdout.write(f"  because {printable(reason)}\n")
         for line in task["policies"]:
-            sys.stdout.write(f"  policy: {line}\n")
+            sys.stdout.write(f"  policy: {printable(line)}\n")
+        after = task["next_runs_after"][:16].replace("T", " ")
         for s in task["schedules"]:
             emitted = f" [{s['emitted']}]" if s["emitted"] and s["emitted"] != s["schedule"] else ""
-            sys.stdout.write(f"  {s['schedule']}{emitted}: {s['words']}\n")
+            sys.stdout.write(f"  {printable(s['schedule'])}{emitted}: {s['words']}\n")
             if s["next_runs"]:
                 sys.stdout.write(
-                    f"    next ({task['timezone']}): " + ", ".join(s["next_runs"]) + "\n"
+                    f"    next ({task['timezone']}, after {after}, {task['counted_from']}): "
+                    + ", ".join(s["next_runs"])
+                    + "\n"
                 )
             for note in s["notes"]:
-                sys.stdout.write(f"    note: {note}\n")
+                sys.stdout.write(f"    note: {printable(note)}\n")
+            for change in s["dst_changes"]:
+                if change not in s["notes"]:
+                    sys.stdout.write(f"    daylight saving within a year: {printable(change)}\n")
+    if failed:
+        sys.stderr.write(
+            f"cronspec: explained {len(tasks)} valid task{'s' if len(tasks) != 1 else ''}; "
+            "the specs above have errors\n"
+        )
+        return EXIT_FINDINGS
     return EXIT_OK
 
 
@@ -254,7 +277,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _init(args: argparse.Namespace) -> int:
     from . import output
-    from .scaffold import init_files
+    from .scaffold import NEXT_STEPS, init_files
 
     root = Path(args.root)
     try:
@@ -268,7 +291,10 @@ def _init(args: argparse.Namespace) -> int:
     sys.stderr.write(f"cronspec: created {', '.join(created)}\n")
     args.check = False
     args.format = "text"
-    return _compile(args)
+    code = _compile(args)
+    if code == EXIT_OK:
+        sys.stderr.write("".join(f"cronspec: {line}\n" for line in NEXT_STEPS.splitlines()))
+    return code
 
 
 _SIGNS = {"add": "+", "change": "~", "remove": "-", "adopt": "<", "clash": "!", "run": ">"}

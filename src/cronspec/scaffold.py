@@ -40,11 +40,20 @@ project = "my-app"
 # app = "my_app"
 
 [report]
-# How many next runs REPORT.md lists per schedule, counted from a fixed instant.
+# How many next runs REPORT.md lists per schedule, counted from a fixed local instant (in
+# `timezone`), so that the report does not depend on the clock. `cronspec explain` counts from
+# now, or from `--from`.
 # next_runs = 5
 # from = "2026-01-01T00:00:00"
 # The week chart warns (R701) where more jobs than this start in the same minute.
 # max_starts_per_minute = 3
+"""
+
+NEXT_STEPS = """\
+next: set `project`, `timezone` and `[pg_cron] version` in cronspec.toml; write a spec per task
+in specs/ (the two examples show both kinds); `cronspec compile` and commit generated/;
+`cronspec plan --dsn URL` shows what the migration would change (it needs `pip install
+'cronspec[db]'`)
 """
 
 SQL_EXAMPLE = (

@@ -150,7 +150,7 @@ class TaskSpec(BaseModel):
     description: str = Field(
         min_length=1,
         max_length=500,
-        description="One line saying what the task does, for reviewers and the report.",
+        description="What the task does, for reviewers and the report (several lines are fine).",
         examples=["Refresh dependency and dependent id arrays on graph_nodes."],
     )
     kind: Literal["sql", "app"] = Field(

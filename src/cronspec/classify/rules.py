@@ -137,7 +137,10 @@ def classify(task: Task) -> tuple[Classified | None, list[Diagnostic]]:
             return None, diags
     if executor == "oban" and task.worker is None:
         message = (
-            "this task runs on Oban, which needs `worker:` naming the Oban worker that runs it"
+            "this task runs on Oban ("
+            + ("; ".join(blockers) if blockers else "the spec says `executor: oban`")
+            + "), so it needs `worker:`, the Oban worker module that runs it (e.g. "
+            "`worker: MyApp.Workers.Export`)"
         )
         if hint:
             message += f"; or, to run its SQL on pg_cron on purpose, add {hint}"

@@ -20,6 +20,7 @@ __all__ = [
     "error",
     "has_errors",
     "position",
+    "printable",
     "sort_diagnostics",
     "warning",
 ]
@@ -52,6 +53,20 @@ class Span:
         if self.line <= 0:
             return self.path
         return f"{self.path}:{self.line}:{max(self.col, 1)}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable escaped (`\\u000a`, `\\u001b`,
+    `\\u200d`): a file name or value echoed in a diagnostic or the report cannot start a new
+    line, move the terminal's cursor or hide itself."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def position(text: str, offset: int) -> tuple[int, int]:

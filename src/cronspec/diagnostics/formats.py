@@ -10,19 +10,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from . import Diagnostic
+from . import Diagnostic, Span, printable
 
 
 def _one_line(message: str) -> str:
     """One printable line: spec text echoed in a message cannot move the terminal's cursor."""
-    text = " ".join(message.split())
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+    return printable(" ".join(message.split()))
+
+
+def _where(span: Span) -> str:
+    """`path:line:col`, the path's control characters escaped (a newline in a file name must
+    not forge a second diagnostic)."""
+    path = printable(span.path)
+    return path if span.line <= 0 else f"{path}:{span.line}:{max(span.col, 1)}"
 
 
 def format_text(diags: Sequence[Diagnostic]) -> str:
     """`path:line:col: severity[CODE]: message` lines."""
     return "".join(
-        f"{d.span}: {d.severity.value}[{d.code}]: {_one_line(d.message)}\n" for d in diags
+        f"{_where(d.span)}: {d.severity.value}[{d.code}]: {_one_line(d.message)}\n" for d in diags
     )
 
 
@@ -39,7 +45,7 @@ def format_github(diags: Sequence[Diagnostic]) -> str:
     lines = []
     for d in diags:
         s = d.span
-        props = [f"file={_github_escape_property(s.path)}"]
+        props = [f"file={_github_escape_property(printable(s.path))}"]
         if s.line > 0:
             props.append(f"line={s.line}")
             props.append(f"col={max(s.col, 1)}")

@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import Diagnostic, Origin, Span, error, position
+from ..diagnostics import Diagnostic, Origin, Span, error, position, printable
 from .scalars import scalar_grid
+from .syntax import MAX_DEPTH, syntax_error
 
 MAX_FILE_BYTES = 256 * 1024
-MAX_DEPTH = 16
 
 try:  # the C parser is ~7x faster; fall back cleanly where libyaml is missing
     from yaml import CSafeLoader as _Loader
@@ -93,16 +93,19 @@ class _Abort(Exception):
         self.diag = diag
 
 
+def too_large(path: str, size: int) -> Diagnostic:
+    """Y109: a spec of `size` bytes is over the limit."""
+    return error(
+        "Y109",
+        f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for one spec",
+        Span(path),
+    )
+
+
 def decode(path: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
     """Bytes to text with LF line endings, or one diagnostic saying why not."""
     if len(raw) > MAX_FILE_BYTES:
-        return None, [
-            error(
-                "Y109",
-                f"file is {len(raw)} bytes, over the {MAX_FILE_BYTES}-byte limit for one spec",
-                Span(path),
-            )
-        ]
+        return None, [too_large(path, len(raw))]
     if raw.startswith(b"\xef\xbb\xbf"):
         return None, [
             error(
@@ -133,33 +136,22 @@ def decode(path: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), []
 
 
-_CRON_LIKE = re.compile(r"^\s*(?:-\s*)?(?:[\w-]+\s*:\s*)?\*")
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+MAX_DIGITS = 4300  # Python's own limit for reading and printing an integer
+_HUGE = 10**MAX_DIGITS
 
 
-def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else 1
-    col = mark.column + 1 if mark else 1
-    problem = exc.problem or "invalid YAML"
-    lines = text.split("\n")
-    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    star = _CRON_LIKE.match(source_line)
-    if star:
-        return error(
-            "Y112",
-            "a value starting with `*` is read by YAML as an alias; quote the cron expression, "
-            'e.g. schedule: "*/5 * * * *"',
-            Span.at(path, line, star.end(), len(source_line.rstrip()) - star.end() + 1),
-        )
-    if "expected a single document" in problem or (
-        exc.context and "expected a single document" in exc.context
-    ):
-        return error(
-            "Y105",
-            "file holds more than one YAML document; one task per file",
-            Span.at(path, line, col),
-        )
-    return error("Y101", f"invalid YAML: {problem}", Span.at(path, line, col))
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
+
+
+def _too_many_digits(where: Span) -> Diagnostic:
+    return error(
+        "Y118",
+        f"an integer of more than {MAX_DIGITS} digits is too large for cronspec; quote it if it "
+        "is text",
+        where,
+    )
 
 
 def _span(path: str, node: yaml.Node) -> Span:
@@ -192,20 +184,63 @@ class _Builder:
             )
         self.source.values[loc] = _span(self.path, node)
         if isinstance(node, yaml.MappingNode):
+            self._plain_collection(node, _MAP)
             return self._mapping(node, loc, depth)
         if isinstance(node, yaml.SequenceNode):
+            self._plain_collection(node, _SEQ)
             return [self.build(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         self.source.scalars[loc] = Scalar(node.value, node.tag, node.style)
+        return self._scalar(node)
+
+    def _plain_collection(self, node: yaml.Node, tag: str) -> None:
+        if node.tag != tag:  # `!!set`, `!!omap`, a local tag: not what a plain reader sees
+            raise _Abort(
+                error(
+                    "Y117",
+                    f"the YAML tag `{_short_tag(node.tag)}` is not allowed in specs; write a "
+                    "plain mapping or list",
+                    _span(self.path, node),
+                )
+            )
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        """The value of a scalar, or Y117/Y118 when it does not fit its tag or is too large."""
+        where = _span(self.path, node)
+        raw = printable(node.value if len(node.value) <= 40 else node.value[:37] + "...")
+        if node.tag not in _TAG_NAMES:
+            raise _Abort(
+                error(
+                    "Y117",
+                    f"unknown YAML tag `{printable(_short_tag(node.tag))}`; specs take plain "
+                    "values: remove the tag, or quote the whole value if it is text",
+                    where,
+                )
+            )
         if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in {"true", "false"}:
             # YAML 1.1 booleans (`on`, `yes`) are a trap: keep the text, validation says more
             return node.value
+        implicit = not node.style and node.tag == self.constructor.resolve(  # type: ignore[no-untyped-call]
+            yaml.ScalarNode, node.value, (True, False)
+        )
+        kind = _TAG_NAMES[node.tag]
+        if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_DIGITS:
+            raise _Abort(_too_many_digits(where))
         try:
-            return self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
+            value = self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError) as exc:
+            why = f" ({exc})" if implicit and isinstance(exc, ValueError) else ""
+            fix = (
+                "quote it if it is text"
+                if implicit
+                else f"remove the tag `{_short_tag(node.tag)}`, or quote the value if it is text"
+            )
             raise _Abort(
-                error("Y101", f"invalid YAML value: {exc}", _span(self.path, node))
+                error("Y117", f"YAML cannot read `{raw}` as {kind}{why}; {fix}", where)
             ) from None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _HUGE:
+            raise _Abort(_too_many_digits(where))
+        return value
 
     def _mapping(self, node: yaml.MappingNode, loc: Path, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -252,7 +287,9 @@ def parse_document(path: str, raw: bytes) -> tuple[Document | None, list[Diagnos
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        return None, [_syntax_error(path, text, exc)]
+        return None, [syntax_error(path, text, exc)]
+    except RecursionError:  # PyYAML without libyaml composes recursively
+        return None, [error("Y110", f"nesting deeper than {MAX_DEPTH} levels", Span.at(path, 1, 1))]
     except yaml.reader.ReaderError as exc:  # characters YAML does not allow at all
         line, col = position(text, exc.position)
         return None, [
@@ -304,6 +341,14 @@ def text_origin(doc: Document, loc: Path) -> Origin:
             grid = scalar_grid(doc.text, *ends, value, scalar.style)
         return Origin(doc.path, start.line, start.col, exact=False, whole=start, grid=grid)
     lines = doc.text.split("\n")
+    # An explicit indentation indicator (`|2`) sets the indentation: more spaces on the first
+    # line are text. It counts from the indentation of the mapping that holds the key.
+    header = lines[whole.line - 1][whole.col - 1 :] if 0 < whole.line <= len(lines) else ""
+    explicit = re.match(r"\|[+-]?([1-9])", header)
+    key = doc.source.keys.get(loc)
+    if explicit and key is not None:
+        indent = key.col - 1 + int(explicit.group(1))
+        return Origin(doc.path, whole.line + 1, indent + 1, exact=True, whole=whole)
     # `whole.line` is 1-based, so lines[whole.line] is the first line after the indicator
     for content in lines[whole.line :]:
         if content.strip():

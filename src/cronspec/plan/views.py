@@ -17,6 +17,7 @@ from .policy_views import policy_lines
 
 # Many tasks share a schedule; next runs depend only on these values.
 _next_runs = lru_cache(maxsize=4096)(sched.next_runs)
+_dst_changes = lru_cache(maxsize=4096)(sched.dst_changes)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ScheduleView:
     words: str
     job: str | None  # the pg_cron job name, when it has one
     runs: tuple[sched.Run, ...]
+    changes: tuple[str, ...] = ()  # what daylight-saving changes in the next year do to it
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class TaskView:
     timezone: str
     schedules: tuple[ScheduleView, ...]
     policies: tuple[str, ...] = ()  # its run-time policies in words, on its executor
+    start: datetime | None = None  # next runs and changes count from this instant
 
 
 def task_views(
@@ -62,9 +65,11 @@ def task_views(
         schedules = []
         for s in p.schedules:
             runs: tuple[sched.Run, ...] = ()
+            changes: tuple[str, ...] = ()
             if s.emitted is not None:
                 meaning = s.source.schedule.meaning
                 runs = tuple(_next_runs(meaning, moment, zone, count, p.target))
+                changes = _dst_changes(meaning, moment, zone, p.target)
             schedules.append(
                 ScheduleView(
                     s.source.schedule.text.strip(),
@@ -72,6 +77,7 @@ def task_views(
                     sched.describe(s.source.schedule),
                     s.job,
                     runs,
+                    changes,
                 )
             )
         views.append(
@@ -86,6 +92,7 @@ def task_views(
                 task.timezone,
                 tuple(schedules),
                 policy_lines(task, c.executor, sum(1 for s in p.schedules if s.job), schema),
+                moment,
             )
         )
     return tuple(views)

@@ -230,8 +230,9 @@ def _year_from(start: str) -> list[date]:
     first = datetime.fromisoformat(start).date()
     try:
         length = (first.replace(year=first.year + 1) - first).days
-    except ValueError:  # from Feb 29: the next year has none
+    except ValueError:  # from Feb 29: the next year has none (or from the year 9999)
         length = 366
+    length = min(length, (date.max - first).days + 1)  # the calendar ends with 9999
     return [first + timedelta(days=n) for n in range(length)]
 
 

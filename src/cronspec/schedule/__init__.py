@@ -56,7 +56,7 @@ from .model import (
     pg_cron,
 )
 from .parse import NICKNAMES, RESTART, parse
-from .runs import Run, next_runs
+from .runs import Run, dst_changes, next_runs
 from .zones import UTC_NAMES, fixed_offset, is_utc, same_zone, shift_to_utc
 
 __all__ = [
@@ -91,6 +91,7 @@ __all__ = [
     "check_target",
     "compile_schedule",
     "describe",
+    "dst_changes",
     "emit",
     "fixed_offset",
     "is_utc",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -44,21 +45,24 @@ def next_runs(
     pg_last = meaning.last_dom and target is not None and target.last_day
     runs: list[Run] = []
     pending: list[str] = []
-    day = start.astimezone(zone).date()
-    for _ in range(MAX_SCAN_DAYS):
-        if day.month in meaning.months:
-            for moment, kind, note in _day_candidates(meaning, day, zone, target, pg_last):
-                if moment <= start:
-                    continue
-                if kind == "skipped":
-                    pending.append(note)
-                    continue
-                notes = [*pending, note] if note else pending
-                pending = []
-                runs.append(Run(moment, "; ".join(notes)))
-                if len(runs) == count:
-                    return runs
-        day += timedelta(days=1)
+    try:
+        day = start.astimezone(zone).date()
+        for _ in range(MAX_SCAN_DAYS):
+            if day.month in meaning.months:
+                for moment, kind, note in _day_candidates(meaning, day, zone, target, pg_last):
+                    if moment <= start:
+                        continue
+                    if kind == "skipped":
+                        pending.append(note)
+                        continue
+                    notes = [*pending, note] if note else pending
+                    pending = []
+                    runs.append(Run(moment, "; ".join(notes)))
+                    if len(runs) == count:
+                        return runs
+            day += timedelta(days=1)
+    except OverflowError:  # the calendar ends (year 9999, or year 1 in UTC): no runs beyond it
+        pass
     return runs
 
 
@@ -159,3 +163,76 @@ def _dst_note(kind: str, moment: datetime, target: Target | None) -> str:
     if kind == "skipped":
         return f"{what}: {how} and never sees it, so that run is skipped"
     return f"{what}: {how}, so it runs at both"
+
+
+CHANGE_DAYS = 366
+
+
+def dst_changes(
+    meaning: Meaning,
+    start: datetime,
+    zone: ZoneInfo,
+    target: Target | None = None,
+    days: int = CHANGE_DAYS,
+) -> tuple[str, ...]:
+    """What each daylight-saving change of `zone` in the `days` after `start` does to the
+    schedule's runs: one note per change that skips or repeats a run (or shifts pg_cron's `$`),
+    whether or not that run is among the next few. Nothing for a zone without changes."""
+    if not isinstance(meaning, Cron):
+        return ()
+    pg_last = meaning.last_dom and target is not None and target.last_day
+    notes: list[str] = []
+    try:
+        for day in _change_days(zone, start.astimezone(zone).date(), days):
+            for near in (day - timedelta(days=1), day):
+                if near.month in meaning.months:
+                    notes += _change_notes(meaning, near, zone, target, pg_last, start)
+    except OverflowError:  # the calendar ends: no changes beyond it
+        pass
+    return tuple(dict.fromkeys(notes))
+
+
+@lru_cache(maxsize=256)
+def _change_days(zone: ZoneInfo, first: date, days: int) -> tuple[date, ...]:
+    """The days in `days` from `first` whose noon has another UTC offset than the day before's:
+    a change happened in between. Once per zone and start, however many schedules ask."""
+    found = []
+    try:
+        day, end = first, first + timedelta(days=days)
+        offset = _noon_offset(day - timedelta(days=1), zone)
+        while day <= end:
+            today = _noon_offset(day, zone)
+            if today != offset:
+                found.append(day)
+                offset = today
+            day += timedelta(days=1)
+    except OverflowError:  # the calendar ends
+        pass
+    return tuple(found)
+
+
+def _noon_offset(day: date, zone: ZoneInfo) -> timedelta | None:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=zone).utcoffset()
+
+
+def _change_notes(
+    meaning: Cron, day: date, zone: ZoneInfo, target: Target | None, pg_last: bool, after: datetime
+) -> list[str]:
+    """The notes of one day's runs around a change, grouped: the first affected time of each
+    kind, with how many more there are that day."""
+    grouped: dict[tuple[str, str], list[datetime]] = {}
+    for moment, kind, note in _day_candidates(meaning, day, zone, target, pg_last):
+        if note and moment > after:
+            key = (kind, kind or note)
+            grouped.setdefault(key, []).append(moment)
+    out = []
+    for (kind, note), moments in grouped.items():
+        times = sorted({m.replace(tzinfo=None) for m in moments})
+        text = _dst_note(kind, moments[0], target) if kind else note
+        if len(times) > 1:
+            more = len(times) - 1
+            text += (
+                f" (and {more} more run{'s' if more > 1 else ''} until {times[-1]:%H:%M} that day)"
+            )
+        out.append(text)
+    return out

@@ -6,14 +6,14 @@ from .. import schedule as sched
 from ..diagnostics import Diagnostic, Origin, error, warning
 from ..load.source import Document, Path
 from ..model import TaskSchedule
-from ..spec import TaskSpec
+from ..schedule import DayMatch
 
 
 def task_schedules(
-    doc: Document, spec: TaskSpec
+    doc: Document, schedule: str | list[str], day_match: DayMatch | None
 ) -> tuple[tuple[TaskSchedule, ...], list[Diagnostic]]:
     """Each schedule parsed where it is written; one meaning twice is an error."""
-    texts = [spec.schedule] if isinstance(spec.schedule, str) else list(spec.schedule)
+    texts = [schedule] if isinstance(schedule, str) else list(schedule)
     if not texts:
         return (), [
             error(
@@ -24,7 +24,7 @@ def task_schedules(
         ]
     locs: list[Path] = (
         [("schedule",)]
-        if isinstance(spec.schedule, str)
+        if isinstance(schedule, str)
         else [("schedule", i) for i in range(len(texts))]
     )
     diags: list[Diagnostic] = []
@@ -35,7 +35,7 @@ def task_schedules(
         scalar = doc.source.scalars.get(loc)
         quote = 1 if scalar is not None and scalar.style in {"'", '"'} else 0
         origin = Origin(doc.path, start.line, start.col + quote)
-        parsed = sched.parse(text, spec.day_match, origin)
+        parsed = sched.parse(text, day_match, origin)
         if isinstance(parsed, Diagnostic):
             diags.append(parsed)
             continue
@@ -52,7 +52,7 @@ def task_schedules(
         seen[parsed.meaning] = text
         out.append(TaskSchedule(parsed, where))
     restricted = any(s.schedule.form is not None and s.schedule.form.restricted_days for s in out)
-    if spec.day_match is not None and not diags and not restricted:
+    if day_match is not None and not diags and not restricted:
         diags.append(
             warning(
                 "C309",

@@ -8,13 +8,16 @@ own names; a reader wants the key as written, its line, and "YAML read `12:30` a
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..diagnostics import Diagnostic, Span, error
+from ..diagnostics import Diagnostic, Span, error, printable
 from ..load.source import Document, Path
-from ..spec import SPEC_FIELDS, TaskSpec, UniqueSpec
+from ..spec import SPEC_FIELDS, WORKER_PATTERN, TaskSpec, UniqueSpec
+
+_YES = frozenset({"y", "yes", "on"})
 
 _TYPE_WORDS = {
     "string_type": "a string",
@@ -55,23 +58,47 @@ def schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]:
         elif kind in _TYPE_WORDS or (kind.endswith("_type") and loc in doc.source.scalars):
             diag = _type_error(doc, loc, field, kind)
         else:
-            diag = error("S204", _value_message(err["msg"], kind, field, loc), doc.source.span(loc))
+            message = _value_message(err["msg"], kind, field, loc, err.get("input"))
+            diag = error("S204", message, doc.source.span(loc))
         previous = diags.get(loc)
         if previous is None or len(diag.message) < len(previous.message):
             diags[loc] = diag
     return list(diags.values())
 
 
-def _value_message(message: str, kind: str, field: str, loc: Path) -> str:
+def _value_message(message: str, kind: str, field: str, loc: Path, value: Any = None) -> str:
     if kind == "literal_error":
         return f"`{field}` {message[0].lower()}{message[1:]}"
-    if kind == "string_pattern_mismatch" and field == "name":
-        return (
-            "`name` must be lowercase letters, digits, `-` and `_`, starting with a letter or digit"
-        )
+    if kind == "string_pattern_mismatch" and field in _PATTERN_WORDS:
+        return _PATTERN_WORDS[field] + (_worker_guess(value) if field == "worker" else "")
     if kind == "string_pattern_mismatch":
         return f"`{field}` has characters it cannot have: {message}"
     return f"`{'.'.join(map(str, loc)) or field}`: {message}"
+
+
+_PATTERN_WORDS = {
+    "name": "`name` must be lowercase letters, digits, `-` and `_`, starting with a letter or "
+    "digit",
+    "worker": "`worker` must be an Elixir module name such as `MyApp.Workers.Cleanup`: parts "
+    "joined by `.`, each a capital letter followed by letters, digits or `_`",
+    "queue": "`queue` must be an Oban queue name such as `maintenance`: lowercase letters, "
+    "digits and `_`, not starting with a digit",
+    "database": "`database` must be a database name such as `analytics`: letters, digits, `_` "
+    "and `-`, starting with a letter or `_`",
+}
+
+
+def _worker_guess(value: Any) -> str:
+    """`; did you mean `MyApp.Worker`?` for `my_app.worker`, when the guess is a module name."""
+    if not isinstance(value, str):
+        return ""
+    parts = [p for p in re.split(r"[.:/\\]+", value.strip()) if p]
+    guess = ".".join(
+        "".join(w[:1].upper() + w[1:] for w in re.split(r"[_\-\s]+", p)) for p in parts
+    )
+    if guess != value and re.fullmatch(WORKER_PATTERN, guess):
+        return f"; did you mean `{guess}`?"
+    return ""
 
 
 def _real_loc(data: Any, loc: tuple[int | str, ...]) -> Path:
@@ -111,6 +138,15 @@ def _type_error(doc: Document, loc: Path, field: str, kind: str) -> Diagnostic:
     where = "`" + ".".join(map(str, loc)) + "`"
     if scalar is None:
         return error("S203", f"{where} must be {expected}", doc.source.span(loc))
+    if scalar.tag == "tag:yaml.org,2002:bool" and field == "enabled" and len(loc) == 1:
+        meant = "true" if scalar.raw.lower() in _YES else "false"
+        return error(
+            "S203",
+            f"`enabled` must be true or false; `{printable(scalar.raw)}` is YAML 1.1's word for "
+            f"{meant}, which YAML 1.2 reads as text, so cronspec takes neither: write "
+            f"`enabled: {meant}`",
+            doc.source.span(loc),
+        )
     read = scalar.kind
     if scalar.tag == "tag:yaml.org,2002:int" and not scalar.raw.lstrip("-").isdigit():
         read = f"an integer ({int(_value_at(doc.data, loc))})"

@@ -7,7 +7,7 @@ checks the rules that span several fields, and `validate_all` the one that spans
 from __future__ import annotations
 
 import math
-import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from ..diagnostics import Diagnostic, Origin, Span, error
+from ..diagnostics import Diagnostic, Origin, error, position, printable
 from ..load.source import Document, Path, text_origin
 from ..model import JsonObject, ObanUnique, Task
 from ..spec import APP_ONLY_FIELDS, RESERVED_META, SQL_ONLY_FIELDS, TaskSpec, UniqueSpec
@@ -24,10 +24,11 @@ from .schedules import task_schedules
 from .schema import schema_diagnostics
 
 # Control characters, line separators and invisible or bidirectional formatting characters
-# ("Trojan Source"): they could make what a reviewer reads differ from what runs.
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
-)
+# ("Trojan Source"): they could make what a reviewer reads differ from what runs. By Unicode
+# category (controls, format characters such as U+200D and U+00AD, separators, surrogates),
+# plus the letters and marks that render as nothing.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
 
 
 def validate_all(
@@ -65,21 +66,12 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
     try:
         spec = TaskSpec.model_validate(doc.data)
     except ValidationError as exc:
-        return None, schema_diagnostics(doc, exc)
+        return None, [*schema_diagnostics(doc, exc), *_schedules_anyway(doc, exc)]
     diags = [*_field_rules(doc, spec), *_kind_rules(doc, spec)]
-    zone = spec.timezone or project_timezone
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        where = doc.source.span(("timezone",)) if spec.timezone else Span.at(doc.path, 1, 1, 0)
-        diags.append(
-            error(
-                "C306",
-                f"unknown time zone `{zone}`; use an IANA name such as `UTC` or `Europe/Berlin`",
-                where,
-            )
-        )
-    schedules, schedule_diags = task_schedules(doc, spec)
+    zone = spec.timezone if spec.timezone is not None else project_timezone
+    if bad := _zone_problem(zone, project_timezone):
+        diags.append(error("C306", bad, doc.source.span(("timezone",))))
+    schedules, schedule_diags = task_schedules(doc, spec.schedule, spec.day_match)
     diags.extend(schedule_diags)
     policy, policy_diags = task_policy(doc, spec)
     diags.extend(policy_diags)
@@ -91,7 +83,7 @@ def validate(doc: Document, project_timezone: str) -> tuple[Task | None, list[Di
     task = Task(
         name=spec.name,
         path=doc.path,
-        description=spec.description.strip(),
+        description=_lines(spec.description),
         kind=spec.kind,
         executor=spec.executor,
         schedules=schedules,
@@ -145,9 +137,7 @@ def _field_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
                 span(("name",)),
             )
         )
-    if "\n" in spec.description.strip():
-        diags.append(error("S209", "`description` must be one line", span(("description",))))
-    elif bad := _check_text(doc, ("description",), spec.description, "`description`"):
+    if bad := _check_text(doc, ("description",), spec.description, "`description`"):
         diags.append(bad)
     if len(set(spec.needs)) != len(spec.needs):
         diags.append(error("S204", "`needs` lists a capability twice", span(("needs",))))
@@ -229,7 +219,7 @@ def _kind_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
     if spec.kind == "sql":
         if spec.sql is None or not spec.sql.strip():
             diags.append(error("S208", "`kind: sql` needs a `sql:` body", span(("kind",))))
-        elif bad := _check_text(doc, ("sql",), spec.sql.replace("\t", " "), "`sql`"):
+        elif bad := _check_text(doc, ("sql",), spec.sql, "`sql`"):
             diags.append(bad)
         for key in APP_ONLY_FIELDS:
             if key in doc.data and key != "worker":  # a worker may run it on Oban
@@ -253,13 +243,59 @@ def _kind_rules(doc: Document, spec: TaskSpec) -> list[Diagnostic]:
     return diags
 
 
+def _schedules_anyway(doc: Document, exc: ValidationError) -> list[Diagnostic]:
+    """The schedules' own diagnostics when another key of the spec is refused, so that fixing
+    that key does not reveal a second wave of errors."""
+    refused = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    schedule, day_match = doc.data.get("schedule"), doc.data.get("day_match")
+    if refused & {"schedule", "day_match"} or schedule is None:
+        return []
+    return task_schedules(doc, schedule, day_match)[1]
+
+
+def _lines(text: str) -> str:
+    """A description as the outputs show it: outer blank lines and trailing spaces dropped,
+    its lines kept (a YAML block scalar makes several natural)."""
+    return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+
+
+def _zone_problem(zone: str, project_zone: str) -> str | None:
+    """Why `zone` (a task's `timezone`) is not a zone, or None."""
+    if not zone:
+        return (
+            "`timezone` is empty; write an IANA name such as `Europe/Berlin`, or remove the key "
+            f"to use the project's zone (`{project_zone}`)"
+        )
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return (
+            f"unknown time zone `{printable(zone)}`; use an IANA name such as `UTC` or "
+            "`Europe/Berlin`"
+        )
+    return None
+
+
 def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic | None:
-    match = _CONTROL.search(value)
-    if match:
+    """S209 at the first invisible or control character (line breaks and tabs are text)."""
+    for offset, char in enumerate(value):
+        if char in "\n\t" or (
+            unicodedata.category(char) not in _INVISIBLE_CATEGORIES and char not in _INVISIBLE
+        ):
+            continue
+        name = unicodedata.name(char, "")
+        origin = text_origin(doc, loc)
+        if origin.grid is not None:  # it maps the text as validation keeps it, stripped
+            text, offset = value.strip(), max(offset - (len(value) - len(value.lstrip())), 0)
+        else:
+            text = value
+        line, col = position(text, offset)
         return error(
             "S209",
-            f"{what} contains an invisible or control character (U+{ord(match.group()):04X})",
-            doc.source.span(loc),
+            f"{what} contains an invisible or control character (U+{ord(char):04X}"
+            + (f" {name}" if name else "")
+            + "); remove it",
+            origin.span(line, col, line, col + 1),
         )
     return None
 
