@@ -21,6 +21,7 @@ STAGES: list[set[str]] = [
     {"classify"},
     {"plan"},
     {"render"},
+    {"queryplan"},  # plan --explain: what to EXPLAIN, and the plans read (db.py runs EXPLAIN)
     {"output", "db", "scaffold"},
     {"api"},
     {"cli", "__main__", "__init__"},

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from . import db, output
+from . import db, output, queryplan
 from .classify import Classified, classify, unparsable_statements
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .load.config import load_config
@@ -185,6 +185,7 @@ class LiveOutcome:
     stale: bool = False
     report: db.Report | None = None
     error: db.DbError | None = None
+    review: queryplan.Review | None = None  # `plan --explain`: the query plans, read
 
     @property
     def project(self) -> str:
@@ -212,11 +213,21 @@ class LiveOutcome:
         return any(a.changes for a in self.actions)
 
 
-def live(root: Path, command: LiveCommand, dsn: str, *, adopt: bool = False) -> LiveOutcome:
+def live(
+    root: Path,
+    command: LiveCommand,
+    dsn: str,
+    *,
+    adopt: bool = False,
+    explain: queryplan.Thresholds | None = None,
+) -> LiveOutcome:
     """Run the project's migration against a database: rolled back (plan, drift) or committed.
 
     All three run the same SQL as generated/pg_cron.sql, so a plan shows exactly what an apply
     does. An apply refuses a stale generated/ (plan and drift only warn: see `stale`).
+
+    `explain` (plan only): EXPLAIN every statement of every pg_cron job inside the plan's
+    transaction, after the migration ran, and read the plans for per-row work (`review`).
     """
     outcome = compile_project(root, check=True)
     compiled = outcome.compiled
@@ -235,12 +246,50 @@ def live(root: Path, command: LiveCommand, dsn: str, *, adopt: bool = False) -> 
                 "diff first"
             ),
         )
+    targets: tuple[queryplan.Target, ...] = ()
+    if explain is not None and command == "plan":
+        from .queryplan.targets import targets as explain_targets  # loads libpg_query
+
+        targets = explain_targets(compiled.placements, compiled.plan)
+    here = [t.request for t in targets if t.request is not None and t.request.database is None]
     try:
         conn = db.connect(dsn)
         with conn:
             report = db.run_migration(
-                conn, compiled.files["pg_cron.sql"], plan=command != "apply", adopt=adopt
+                conn,
+                compiled.files["pg_cron.sql"],
+                plan=command != "apply",
+                adopt=adopt,
+                explain=here,
             )
+        review = None
+        if explain is not None and command == "plan":
+            review = queryplan.review(targets, _explained(dsn, targets, report), explain)
     except db.DbError as exc:
         return LiveOutcome(command, compiled, stale, error=exc)
-    return LiveOutcome(command, compiled, stale, report)
+    return LiveOutcome(command, compiled, stale, report, review=review)
+
+
+def _explained(
+    dsn: str, targets: tuple[queryplan.Target, ...], report: db.Report
+) -> list[queryplan.Explained | None]:
+    """The EXPLAIN result of each target, in order: those of the migration's database from the
+    plan's own transaction, the others (`database:` tasks) from their database."""
+    here = iter(report.explained)
+    elsewhere: dict[str, list[queryplan.Request]] = {}
+    for t in targets:
+        if t.request is not None and t.request.database is not None:
+            elsewhere.setdefault(t.request.database, []).append(t.request)
+    there = {
+        name: iter(db.explain_in_database(dsn, name, requests))
+        for name, requests in elsewhere.items()
+    }
+    out: list[queryplan.Explained | None] = []
+    for t in targets:
+        if t.request is None:
+            out.append(None)
+        elif t.request.database is None:
+            out.append(next(here))
+        else:
+            out.append(next(there[t.request.database]))
+    return out

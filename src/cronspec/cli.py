@@ -80,7 +80,17 @@ def _parser() -> argparse.ArgumentParser:
             default=os.environ.get("CRONSPEC_DSN", ""),
             help="libpq connection string or URL (default: $CRONSPEC_DSN, then the PG* variables)",
         )
-        p.add_argument("--format", choices=("text", "json"), default="text")
+        if name == "plan":
+            p.add_argument(
+                "--format",
+                choices=("text", "json", "github"),
+                default="text",
+                help="text (default), json, or github: --explain's findings as workflow "
+                "annotations",
+            )
+            _explain_options(p)
+        else:
+            p.add_argument("--format", choices=("text", "json"), default="text")
         if name != "drift":
             p.add_argument(
                 "--adopt",
@@ -89,6 +99,24 @@ def _parser() -> argparse.ArgumentParser:
                 "declares",
             )
     return parser
+
+
+def _explain_options(p: argparse.ArgumentParser) -> None:
+    from .queryplan.model import Thresholds
+
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="also EXPLAIN every statement of every pg_cron job in the plan's transaction and "
+        "flag work repeated once per row (exit 1 when anything is flagged)",
+    )
+    for flag, value, text in (
+        ("rows", Thresholds.min_rows, "a relation is large from this many estimated rows"),
+        ("pages", Thresholds.min_pages, "... or from this many pages"),
+        ("loops", Thresholds.min_loops, "flag per-row work estimated to run this often"),
+    ):
+        p.add_argument(f"--explain-min-{flag}", type=int, default=value, metavar="N",
+                       help=f"{text} (default {value})")  # fmt: skip
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
@@ -213,12 +241,16 @@ def _print_changes(outcome: LiveOutcome, fmt: str) -> None:
     assert report is not None
     actions = outcome.actions
     if fmt == "json":
-        document = {
+        document: dict[str, object] = {
             "command": command,
             "project": outcome.project,
             "role": report.role,
             "actions": [a.as_dict() for a in actions],
         }
+        if outcome.review is not None:
+            from .queryplan.report import review_json
+
+            document["explain"] = review_json(outcome.review)
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
     words = _WORDS["apply" if command == "apply" else "plan"]
@@ -262,7 +294,18 @@ def _live(args: argparse.Namespace) -> int:
 def _live_command(args: argparse.Namespace) -> int:
     from .api import live
 
-    outcome = live(Path(args.root), args.command, args.dsn, adopt=getattr(args, "adopt", False))
+    explain = None
+    if getattr(args, "explain", False):
+        from .queryplan.model import Thresholds
+
+        explain = Thresholds(args.explain_min_rows, args.explain_min_pages, args.explain_min_loops)
+    outcome = live(
+        Path(args.root),
+        args.command,
+        args.dsn,
+        adopt=getattr(args, "adopt", False),
+        explain=explain,
+    )
     _print_diagnostics(outcome.compiled.diagnostics, "text", sys.stderr)
     if not outcome.compiled.ok:
         return EXIT_FINDINGS
@@ -277,9 +320,13 @@ def _live_command(args: argparse.Namespace) -> int:
         for line in more:
             sys.stderr.write(f"cronspec: {line}\n")
         return EXIT_FINDINGS
-    _print_changes(outcome, args.format)
+    _print_changes(outcome, "json" if args.format == "json" else "text")
+    if outcome.review is not None and args.format != "json":
+        from .queryplan.report import review_text
+
+        sys.stdout.write(review_text(outcome.review, args.format))
     if outcome.command == "plan":
-        if outcome.clashes:
+        if outcome.clashes or (outcome.review is not None and outcome.review.findings):
             return EXIT_FINDINGS
         return EXIT_PLAN_CHANGES if outcome.changes else EXIT_OK
     if outcome.command == "drift":

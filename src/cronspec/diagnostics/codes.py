@@ -43,6 +43,7 @@ STAGES = {
     "Q": "SQL bodies",
     "X": "the choice of executor",
     "T": "cronspec.toml",
+    "P": "query plans (`cronspec plan --explain`, on a live database)",
 }
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -151,6 +152,26 @@ _TABLE = (
     Code("T602", E, "invalid setting", '`version = "1.3"`',
          "Use a setting and value the message allows; `cronspec init` writes every one.",
          ("config-settings-bad",)),
+    # P: found in EXPLAIN's plans on a live database, so shown by tests/test_explain.py rather
+    # than by a golden case; each points at the statement's lines in its spec
+    Code("P701", W, "a correlated subquery scans a large table once per row",
+         "`SET ids = ARRAY(SELECT target_id FROM graph_edges WHERE source_id = gn.id)` "
+         "without an index on graph_edges(source_id)",
+         "Create the index the message names, or rewrite the subquery as one join or "
+         "aggregate over all rows."),
+    Code("P702", W, "a nested loop scans a large table once per outer row",
+         "`CROSS JOIN LATERAL (SELECT count(*) FROM graph_edges e WHERE e.target_id = n.id)` "
+         "without an index",
+         "Create the index the message names, or join on an equality the planner can hash."),
+    Code("P703", W, "a function outside pg_catalog runs once per row",
+         "`FROM graph_nodes n, LATERAL node_deps(n.id)` with a PL/pgSQL `node_deps`",
+         "Join the function's query into the statement (a LANGUAGE sql function can be "
+         "inlined), or call it once for all rows."),
+    Code("P704", W, "a nested loop's join filter compares every pair of rows",
+         "`JOIN graph_edges e ON e.source_id::text = n.name` (no hashable equality)",
+         "Compare columns of the same type with `=`, or create the index the message names."),
+    Code("P705", W, "a statement PostgreSQL cannot plan", "`SELECT ... FROM gone_table` in a "
+         "`database:` task", "Fix what the server's message names: the job would fail so."),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
@@ -171,13 +192,16 @@ def errors_markdown() -> str:
         "",
         "Codes by stage: "
         + "; ".join(f"`{letter}` {stage}" for letter, stage in STAGES.items())
-        + ". Each code links to a golden case (tests/cases/) that shows it.",
+        + ". Each code links to a golden case (tests/cases/) that shows it; the query-plan "
+        "codes, found on a live database, to the test that shows them.",
         "",
         "| code | severity | what | example input | fix | case |",
         "|---|---|---|---|---|---|",
     ]
     for c in _TABLE:
         cases = ", ".join(f"[{name}](../tests/cases/{name}/)" for name in c.cases)
+        if c.code.startswith("P"):
+            cases = cases or "[test_explain.py](../tests/test_explain.py)"
         lines.append(
             f"| {c.code} | {c.severity.value} | {c.title} | {c.example} | {c.fix} | {cases} |"
         )
