@@ -12,12 +12,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from . import db, output, queryplan
-from .classify import Classified, classify, unparsable_statements
+from .classify import Classified, classify
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .load.config import load_config
 from .load.project import read_documents
 from .model import Settings, Task
 from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
+from .render import parseback
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
 from .render.report import render_report
@@ -54,12 +55,11 @@ def render_files(plan: Plan, views: tuple[TaskView, ...]) -> dict[str, str]:
     """The generated files by name; emitted SQL that does not parse back is a bug."""
     sql_parts = {"pg_cron.sql": migration_parts(plan), "pg_cron_rollback.sql": rollback_parts(plan)}
     for name, parts in sql_parts.items():
-        # piece by piece: memory stays bounded by the largest statement, not the file
-        problems = [p for part in parts for p in unparsable_statements(part)]
+        # piece by piece (render/parseback.py): every statement by PostgreSQL's parser, each
+        # shape by sqlglot; memory stays bounded by the largest statement, not the file
+        problems = parseback.problems(parts)
         if problems:
-            raise InternalError(
-                f"generated {name} does not parse back with sqlglot: " + "; ".join(problems)
-            )
+            raise InternalError(f"generated {name} does not parse back: " + "; ".join(problems))
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
         "oban_crontab.exs": render_crontab(plan),

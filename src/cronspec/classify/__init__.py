@@ -2,6 +2,6 @@
 (`rules.py`), from what the SQL body does (`sqlcheck.py`)."""
 
 from .rules import Classified, classify
-from .sqlcheck import Analysis, analyze, unparsable_statements
+from .sqlcheck import Analysis, analyze
 
-__all__ = ["Analysis", "Classified", "analyze", "classify", "unparsable_statements"]
+__all__ = ["Analysis", "Classified", "analyze", "classify"]
