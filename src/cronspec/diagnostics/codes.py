@@ -168,8 +168,9 @@ _TABLE = (
          "Join the function's query into the statement (a LANGUAGE sql function can be "
          "inlined), or call it once for all rows."),
     Code("P704", W, "a nested loop's join filter compares every pair of rows",
-         "`JOIN graph_edges e ON e.source_id::text = n.name` (no hashable equality)",
-         "Compare columns of the same type with `=`, or create the index the message names."),
+         "`JOIN graph_edges b ON a.target_id = b.source_id OR a.source_id = b.target_id`",
+         "Create the indexes the message names (one per OR branch), or join on an equality "
+         "the planner can hash."),
     Code("P705", W, "a statement PostgreSQL cannot plan", "`SELECT ... FROM gone_table` in a "
          "`database:` task", "Fix what the server's message names: the job would fail so."),
 )  # fmt: skip
