@@ -543,3 +543,11 @@ def test_targets_follow_the_spec_lines(example: Path) -> None:
     ]
     body = (example / "specs" / "once-seed-work-plan.yaml").read_text().splitlines()
     assert body[13 - 1].strip().startswith("INSERT INTO work_plan_epics")
+
+
+def test_the_cli_defaults_are_the_thresholds() -> None:
+    from dataclasses import asdict
+
+    from cronspec.cli import EXPLAIN_DEFAULTS
+
+    assert {f"min_{k}": v for k, v in EXPLAIN_DEFAULTS.items()} == asdict(Thresholds())

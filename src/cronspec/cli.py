@@ -101,20 +101,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _explain_options(p: argparse.ArgumentParser) -> None:
-    from .queryplan.model import Thresholds
+# queryplan.Thresholds' defaults, written out: importing it would slow `--help` by two thirds
+# (tests/test_explain.py holds the two together)
+EXPLAIN_DEFAULTS = {"rows": 1000, "pages": 100, "loops": 10}
 
+
+def _explain_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--explain",
         action="store_true",
         help="also EXPLAIN every statement of every pg_cron job in the plan's transaction and "
         "flag work repeated once per row (exit 1 when anything is flagged)",
     )
-    for flag, value, text in (
-        ("rows", Thresholds.min_rows, "a relation is large from this many estimated rows"),
-        ("pages", Thresholds.min_pages, "... or from this many pages"),
-        ("loops", Thresholds.min_loops, "flag per-row work estimated to run this often"),
+    for flag, text in (
+        ("rows", "a relation is large from this many estimated rows"),
+        ("pages", "... or from this many pages"),
+        ("loops", "flag per-row work estimated to run this often"),
     ):
+        value = EXPLAIN_DEFAULTS[flag]
         p.add_argument(f"--explain-min-{flag}", type=int, default=value, metavar="N",
                        help=f"{text} (default {value})")  # fmt: skip
 
