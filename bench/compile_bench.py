@@ -1,6 +1,7 @@
 """Compile-time benchmark of cronspec on synthetic spec repositories (issue 6, part 1).
 
     .venv/bin/python bench/compile_bench.py [--sizes 10,100,1000,10000] [--runs 5]
+        [--cronspec PATH] [--instructions 1000]
 
 For each size it generates bench/work/repo-N/ (specs/*.yaml, and sql/*.sql holding the same SQL
 bodies for the peer), checks that it compiles cleanly, then measures interleaved rounds of fresh
@@ -9,6 +10,11 @@ that run left, the floor (PyYAML's CSafeLoader loading the same files) and the p
 parse --dialect postgres` on the SQL bodies). It also times `cronspec --help` and `cronspec
 compile --check` on the repository's own example, and writes the results section of
 bench/RESULTS.md.
+
+`--cronspec PATH` times another build (for example a checkout of main in its own venv) side by
+side with the same floor. `--instructions N` also counts the instructions (valgrind's callgrind,
+`Ir`) of one `compile --check` and one floor run at N tasks: a figure that the other processes
+on a shared machine do not move, unlike wall and CPU time.
 
 Tasks are generated one by one from a seed derived from (--seed, index), so the repository of N
 tasks is a prefix of the one of 10N: scaling compares the same tasks plus more.
@@ -19,7 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +38,7 @@ from benchlib import (
     WORK,
     ChildFailed,
     Sample,
+    child_env,
     command_line,
     example_copy,
     fmt_s,
@@ -371,7 +380,12 @@ def generate(size: int, seed: int, work: Path = WORK) -> Repo:
 # Measurement
 
 
+CRONSPEC: Path | None = None  # --cronspec: the build to time (default: this venv's)
+
+
 def _tool(name: str) -> str:
+    if name == "cronspec" and CRONSPEC is not None:
+        return str(CRONSPEC)
     path = BIN / name
     if not path.exists():
         sys.exit(
@@ -477,6 +491,40 @@ def bench_example(runs: int) -> tuple[Series, Series]:
     return help_series, check_series
 
 
+def instructions(argv: list[str]) -> int:
+    """Instructions executed by `argv` (callgrind's Ir), after one run to warm the bytecode
+    cache; callgrind runs the program about 50x slower."""
+    subprocess.run(argv, env=child_env(), capture_output=True, check=False)
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
+    if proc.returncode != 0 or match is None:
+        raise ChildFailed(
+            f"valgrind {' '.join(argv)} exited {proc.returncode}: {proc.stderr[-2000:]}"
+        )
+    return int(match.group(1))
+
+
+@dataclass
+class Counted:
+    tasks: int
+    check: int
+    floor: int
+
+
+def count_instructions(repo: Repo) -> Counted:
+    _progress(f"counting instructions at {repo.tasks} tasks (valgrind)")
+    run_child([_tool("cronspec"), "-C", str(repo.root), "compile"])  # generated/ up to date
+    check = instructions([_tool("cronspec"), "-C", str(repo.root), "compile", "--check"])
+    floor = instructions([sys.executable, "-c", FLOOR_CODE, str(repo.specs)])
+    return Counted(repo.tasks, check, floor)
+
+
 # ----------------------------------------------------------------------------------------------
 # Report
 
@@ -495,11 +543,14 @@ def report(
     args: argparse.Namespace,
     peer_cap: int,
     load_start: float,
+    counted: Counted | None = None,
 ) -> str:
     help_s, check_s = example
     out = ["## 1. Compile time (`bench/compile_bench.py`)", ""]
     out += [f"Command: `{command_line()}`", ""]
     out += machine_lines()
+    if CRONSPEC is not None:
+        out.append(f"- cronspec timed: `{CRONSPEC}` (`--cronspec`), not this checkout's")
     out += [
         "",
         f"Median of {args.runs} fresh processes per cell (sqlfluff: see below), "
@@ -598,6 +649,13 @@ def report(
                 f"{_ratio(b.floor.wall, a.floor.wall)} ({_ratio(b.floor.cpu, a.floor.cpu)})"
             )
     out += scale
+    if counted is not None:
+        out += [
+            "",
+            f"Instructions (valgrind callgrind, `Ir`; one run each) at {counted.tasks:,} tasks: "
+            f"check {counted.check / 1e9:.2f} G, floor {counted.floor / 1e9:.2f} G: "
+            f"**{counted.check / counted.floor:.1f}x** the floor.",
+        ]
     out += [
         "",
         f"The repository's example ({len(check_s.samples)} runs; `specs/` copied to "
@@ -625,10 +683,16 @@ def report(
     ]
     if 1000 in by_size:
         r = by_size[1000]
+        # judged on CPU time: on a shared machine, wall time also counts waiting for a core
         verdicts.append(
-            f"- 1,000 tasks: check within 3x the floor: "
-            f"{_ratio(r.check.wall, r.floor.wall)} — "
-            f"{_verdict(r.check.wall <= 3 * r.floor.wall)}"
+            f"- 1,000 tasks: check within 5x the floor (issue 11), CPU time: "
+            f"{_ratio(r.check.cpu, r.floor.cpu)} (wall {_ratio(r.check.wall, r.floor.wall)}"
+            + (
+                f"; instructions {counted.check / counted.floor:.1f}x"
+                if counted is not None and counted.tasks == 1000
+                else ""
+            )
+            + f") — {_verdict(r.check.cpu <= 5 * r.floor.cpu)}"
         )
         verdicts.append(
             f"- 1,000 tasks: check ≥ 20x faster than sqlfluff parse: "
@@ -687,7 +751,21 @@ def main(argv: list[str] | None = None) -> int:
         help="first wait up to this long for the 1-minute load average to fall below 1 (default 0)",
     )
     parser.add_argument("--no-write", action="store_true", help="print, do not touch RESULTS.md")
+    parser.add_argument(
+        "--cronspec",
+        type=Path,
+        help="the cronspec executable to time (default: this venv's), e.g. another checkout's",
+    )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count instructions (valgrind) of check and floor at N tasks (default 0: off)",
+    )
     args = parser.parse_args(argv)
+    global CRONSPEC
+    CRONSPEC = args.cronspec
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     load_start = wait_for_quiet(args.wait_idle)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -702,9 +780,13 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             if not r.peer.samples and r.repo.tasks > peer_cap:
                 r.peer_estimate = base.peer.wall * r.repo.sql_lines / base.repo.sql_lines
+    counted = None
+    if args.instructions:
+        repo = next((r.repo for r in results if r.repo.tasks == args.instructions), None)
+        counted = count_instructions(repo or generate(args.instructions, args.seed))
     _progress("timing the repository example")
     example = bench_example(args.example_runs)
-    text = report(results, example, args, peer_cap, load_start)
+    text = report(results, example, args, peer_cap, load_start, counted)
     print(text)
     if not args.no_write:
         write_section("compile-bench", text)

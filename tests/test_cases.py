@@ -70,6 +70,8 @@ def test_every_registered_code_is_shown_by_the_cases_it_names() -> None:
     for code, entry in CODES.items():
         for name in entry.cases:
             assert name in shown.get(code, set()), f"{code}: case {name} does not show it"
-    # a spec over 256 KiB and 50,001 specs are not worth committing: test_reads.py writes them
-    assert {code for code, entry in CODES.items() if not entry.cases} == {"Y109", "Y116"}
+    # a spec over 256 KiB and 50,001 specs are not worth committing: test_reads.py writes them;
+    # query-plan codes need a live database: test_explain.py shows each of them
+    unshown = {code for code, entry in CODES.items() if not entry.cases}
+    assert unshown - {c for c in CODES if c.startswith("E")} == {"Y109", "Y116"}
     assert set(shown) <= set(CODES)

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from . import db, importer, output
-from .classify import Classified, classify, unparsable_statements
+from . import db, importer, output, queryplan
+from .classify import Classified, classify
 from .diagnostics import Diagnostic, has_errors, sort_diagnostics
 from .load.config import load_config
 from .load.project import read_documents
 from .model import Settings, Task
 from .plan import Placement, Plan, TaskView, build_plan, place, report_views, task_views
 from .plan.week import Week, week_view
+from .render import parseback
 from .render.ecto import render_ecto
 from .render.oban import render_crontab
 from .render.pg_cron import migration_parts, rollback_parts
@@ -60,12 +61,11 @@ def render_files(
     """The generated files by name; emitted SQL that does not parse back is a bug."""
     sql_parts = {"pg_cron.sql": migration_parts(plan), "pg_cron_rollback.sql": rollback_parts(plan)}
     for name, parts in sql_parts.items():
-        # piece by piece: memory stays bounded by the largest statement, not the file
-        problems = [p for part in parts for p in unparsable_statements(part)]
+        # piece by piece (render/parseback.py): every statement by PostgreSQL's parser, each
+        # shape by sqlglot; memory stays bounded by the largest statement, not the file
+        problems = parseback.problems(parts)
         if problems:
-            raise InternalError(
-                f"generated {name} does not parse back with sqlglot: " + "; ".join(problems)
-            )
+            raise InternalError(f"generated {name} does not parse back: " + "; ".join(problems))
     return {
         **{name: "".join(parts) for name, parts in sql_parts.items()},
         "pg_cron.exs": render_ecto(plan),
@@ -220,6 +220,7 @@ class LiveOutcome:
     stale: bool = False
     report: db.Report | None = None
     error: db.DbError | None = None
+    review: queryplan.Review | None = None  # `plan --explain`: the query plans, read
 
     @property
     def project(self) -> str:
@@ -247,11 +248,21 @@ class LiveOutcome:
         return any(a.changes for a in self.actions)
 
 
-def live(root: Path, command: LiveCommand, dsn: str, *, adopt: bool = False) -> LiveOutcome:
+def live(
+    root: Path,
+    command: LiveCommand,
+    dsn: str,
+    *,
+    adopt: bool = False,
+    explain: queryplan.Thresholds | None = None,
+) -> LiveOutcome:
     """Run the project's migration against a database: rolled back (plan, drift) or committed.
 
     All three run the same SQL as generated/pg_cron.sql, so a plan shows exactly what an apply
     does. An apply refuses a stale generated/ (plan and drift only warn: see `stale`).
+
+    `explain` (plan only): EXPLAIN every statement of every pg_cron job inside the plan's
+    transaction, after the migration ran, and read the plans for per-row work (`review`).
     """
     outcome = compile_project(root, check=True)
     compiled = outcome.compiled
@@ -270,15 +281,53 @@ def live(root: Path, command: LiveCommand, dsn: str, *, adopt: bool = False) -> 
                 "diff first"
             ),
         )
+    targets: tuple[queryplan.Target, ...] = ()
+    if explain is not None and command == "plan":
+        from .queryplan.targets import targets as explain_targets  # loads libpg_query
+
+        targets = explain_targets(compiled.placements, compiled.plan)
+    here = [t.request for t in targets if t.request is not None and t.request.database is None]
     try:
         conn = db.connect(dsn)
         with conn:
             report = db.run_migration(
-                conn, compiled.files["pg_cron.sql"], plan=command != "apply", adopt=adopt
+                conn,
+                compiled.files["pg_cron.sql"],
+                plan=command != "apply",
+                adopt=adopt,
+                explain=here,
             )
+        review = None
+        if explain is not None and command == "plan":
+            review = queryplan.review(targets, _explained(dsn, targets, report), explain)
     except db.DbError as exc:
         return LiveOutcome(command, compiled, stale, error=exc)
-    return LiveOutcome(command, compiled, stale, report)
+    return LiveOutcome(command, compiled, stale, report, review=review)
+
+
+def _explained(
+    dsn: str, targets: tuple[queryplan.Target, ...], report: db.Report
+) -> list[queryplan.Explained | None]:
+    """The EXPLAIN result of each target, in order: those of the migration's database from the
+    plan's own transaction, the others (`database:` tasks) from their database."""
+    here = iter(report.explained)
+    elsewhere: dict[str, list[queryplan.Request]] = {}
+    for t in targets:
+        if t.request is not None and t.request.database is not None:
+            elsewhere.setdefault(t.request.database, []).append(t.request)
+    there = {
+        name: iter(db.explain_in_database(dsn, name, requests))
+        for name, requests in elsewhere.items()
+    }
+    out: list[queryplan.Explained | None] = []
+    for t in targets:
+        if t.request is None:
+            out.append(None)
+        elif t.request.database is None:
+            out.append(next(here))
+        else:
+            out.append(next(there[t.request.database]))
+    return out
 
 
 # --- import: existing pg_cron jobs and Oban crontabs to specs ----------------------------------

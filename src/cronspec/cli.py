@@ -86,7 +86,17 @@ def _parser() -> argparse.ArgumentParser:
             default=os.environ.get("CRONSPEC_DSN", ""),
             help="libpq connection string or URL (default: $CRONSPEC_DSN, then the PG* variables)",
         )
-        p.add_argument("--format", choices=("text", "json"), default="text")
+        if name == "plan":
+            p.add_argument(
+                "--format",
+                choices=("text", "json", "github"),
+                default="text",
+                help="text (default), json, or github: --explain's findings as workflow "
+                "annotations",
+            )
+            _explain_options(p)
+        else:
+            p.add_argument("--format", choices=("text", "json"), default="text")
         if name != "drift":
             p.add_argument(
                 "--adopt",
@@ -165,6 +175,28 @@ def _status_parser(sub: Any) -> None:
     p.add_argument("--grace", default="5m", help="late after: 90s, 5m, 2h (default 5m)")
     p.add_argument("--oban-prefix", default="public", help="schema of oban_jobs (public)")
     p.add_argument("--oban-dsn", help="the database of Oban's tables, when not --dsn's")
+
+
+# queryplan.Thresholds' defaults, written out: importing it would slow `--help` by two thirds
+# (tests/test_explain.py holds the two together)
+EXPLAIN_DEFAULTS = {"rows": 1000, "pages": 100, "loops": 10}
+
+
+def _explain_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="also EXPLAIN every statement of every pg_cron job in the plan's transaction and "
+        "flag work repeated once per row (exit 1 when anything is flagged)",
+    )
+    for flag, text in (
+        ("rows", "a relation is large from this many estimated rows"),
+        ("pages", "... or from this many pages"),
+        ("loops", "flag per-row work estimated to run this often"),
+    ):
+        value = EXPLAIN_DEFAULTS[flag]
+        p.add_argument(f"--explain-min-{flag}", type=int, default=value, metavar="N",
+                       help=f"{text} (default {value})")  # fmt: skip
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) -> None:
@@ -312,12 +344,16 @@ def _print_changes(outcome: LiveOutcome, fmt: str) -> None:
     assert report is not None
     actions = outcome.actions
     if fmt == "json":
-        document = {
+        document: dict[str, object] = {
             "command": command,
             "project": outcome.project,
             "role": report.role,
             "actions": [a.as_dict() for a in actions],
         }
+        if outcome.review is not None:
+            from .queryplan.report import review_json
+
+            document["explain"] = review_json(outcome.review)
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
     words = _WORDS["apply" if command == "apply" else "plan"]
@@ -361,7 +397,18 @@ def _live(args: argparse.Namespace) -> int:
 def _live_command(args: argparse.Namespace) -> int:
     from .api import live
 
-    outcome = live(Path(args.root), args.command, args.dsn, adopt=getattr(args, "adopt", False))
+    explain = None
+    if getattr(args, "explain", False):
+        from .queryplan.model import Thresholds
+
+        explain = Thresholds(args.explain_min_rows, args.explain_min_pages, args.explain_min_loops)
+    outcome = live(
+        Path(args.root),
+        args.command,
+        args.dsn,
+        adopt=getattr(args, "adopt", False),
+        explain=explain,
+    )
     # the specs' warnings are compile's to show (R701 on the example would repeat at every deploy)
     _print_diagnostics([d for d in outcome.compiled.diagnostics if d.is_error], "text", sys.stderr)
     if not outcome.compiled.ok:
@@ -377,9 +424,13 @@ def _live_command(args: argparse.Namespace) -> int:
         for line in more:
             sys.stderr.write(f"cronspec: {line}\n")
         return EXIT_FINDINGS
-    _print_changes(outcome, args.format)
+    _print_changes(outcome, "json" if args.format == "json" else "text")
+    if outcome.review is not None and args.format != "json":
+        from .queryplan.report import review_text
+
+        sys.stdout.write(review_text(outcome.review, args.format))
     if outcome.command == "plan":
-        if outcome.clashes:
+        if outcome.clashes or (outcome.review is not None and outcome.review.findings):
             return EXIT_FINDINGS
         return EXIT_PLAN_CHANGES if outcome.changes else EXIT_OK
     if outcome.command == "drift":

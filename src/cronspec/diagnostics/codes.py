@@ -45,6 +45,7 @@ STAGES = {
     "T": "cronspec.toml",
     "R": "the week's schedule (REPORT.md)",
     "P": "run-time policies",
+    "E": "query plans (`cronspec plan --explain`, on a live database)",
 }
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -235,6 +236,27 @@ _TABLE = (
          "`retry: {attempts: 3}` with `max_attempts: 5`; `overlap: skip` with `unique:`",
          "Keep one: `retry.attempts` becomes the job's `max_attempts`, `overlap: skip` the "
          "crontab entry's `unique`.", ("policy-oban-bad",)),
+    # E: found in EXPLAIN's plans on a live database, so shown by tests/test_explain.py rather
+    # than by a golden case; each points at the statement's lines in its spec
+    Code("E901", W, "a correlated subquery scans a large table once per row",
+         "`SET ids = ARRAY(SELECT target_id FROM graph_edges WHERE source_id = gn.id)` "
+         "without an index on graph_edges(source_id)",
+         "Create the index the message names, or rewrite the subquery as one join or "
+         "aggregate over all rows."),
+    Code("E902", W, "a nested loop scans a large table once per outer row",
+         "`CROSS JOIN LATERAL (SELECT count(*) FROM graph_edges e WHERE e.target_id = n.id)` "
+         "without an index",
+         "Create the index the message names, or join on an equality the planner can hash."),
+    Code("E903", W, "a function outside pg_catalog runs once per row",
+         "`FROM graph_nodes n, LATERAL node_deps(n.id)` with a PL/pgSQL `node_deps`",
+         "Join the function's query into the statement (a LANGUAGE sql function can be "
+         "inlined), or call it once for all rows."),
+    Code("E904", W, "a nested loop's join filter compares every pair of rows",
+         "`JOIN graph_edges b ON a.target_id = b.source_id OR a.source_id = b.target_id`",
+         "Create the indexes the message names (one per OR branch), or join on an equality "
+         "the planner can hash."),
+    Code("E905", W, "a statement PostgreSQL cannot plan", "`SELECT ... FROM gone_table` in a "
+         "`database:` task", "Fix what the server's message names: the job would fail so."),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
@@ -255,13 +277,16 @@ def errors_markdown() -> str:
         "",
         "Codes by stage: "
         + "; ".join(f"`{letter}` {stage}" for letter, stage in STAGES.items())
-        + ". Each code links to a golden case (tests/cases/) that shows it.",
+        + ". Each code links to a golden case (tests/cases/) that shows it; the query-plan "
+        "codes, found on a live database, to the test that shows them.",
         "",
         "| code | severity | what | example input | fix | case |",
         "|---|---|---|---|---|---|",
     ]
     for c in _TABLE:
         cases = ", ".join(f"[{name}](../tests/cases/{name}/)" for name in c.cases)
+        if c.code.startswith("E"):
+            cases = cases or "[test_explain.py](../tests/test_explain.py)"
         lines.append(
             f"| {c.code} | {c.severity.value} | {c.title} | {c.example} | {c.fix} | {cases} |"
         )
