@@ -489,10 +489,11 @@ def test_oban_cannot_store_nul_in_args(tmp_path: Path, oban: Oban) -> None:
         check_crontab(oban, root, compiled.plan)
 
 
-@pytest.mark.xfail(strict=True, reason="cronspec accepts U+0000 in args, which Oban cannot insert")
 def test_nul_in_args_is_refused(tmp_path: Path) -> None:
+    """What Oban could not insert (above) is refused at compile, at the value."""
     compiled = compile_specs(make_project(tmp_path, [NUL_TASK]))
     assert not compiled.ok
+    assert [(d.code, d.span.line) for d in compiled.diagnostics if d.is_error] == [("S204", 5)]
 
 
 @pytest.mark.elixir

@@ -102,7 +102,7 @@ _TABLE = (
     Code("S203", E, "wrong YAML type, saying what YAML read", "`schedule: 12:30`",
          "Quote the value, or write the type the message asks for.", ("schema-keys-bad",)),
     Code("S204", E, "invalid value (pattern, range, allowed words)", "`needs: [gpu]`",
-         "Use a value the message allows.", ("schema-values-bad",)),
+         "Use a value the message allows.", ("schema-values-bad", "args-nul-bad")),
     Code("S205", E, "`name` differs from the file's stem", "`name: y` in `x.yaml`",
          "Rename the file or the task: one task per file, named alike.", ("schema-kind-bad",)),
     Code("S206", E, "two files define the same task", "`x.yaml` and `x.yml`",

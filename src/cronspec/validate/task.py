@@ -300,13 +300,27 @@ def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic |
     return None
 
 
+def _nul(doc: Document, loc: Path, what: str) -> Diagnostic:
+    return error(
+        "S204",
+        f"`{loc[0]}` {what}s cannot contain U+0000 (NUL): PostgreSQL's jsonb, where Oban stores "
+        f"`{loc[0]}`, has no such character; remove it",
+        doc.source.span(loc, key=what == "key"),
+    )
+
+
 def _check_args(doc: Document, value: Any, loc: Path) -> list[Diagnostic]:
     if isinstance(value, float) and not math.isfinite(value):
         return [error("S204", f"`{loc[0]}` values must be finite numbers", doc.source.span(loc))]
     if isinstance(value, dict):
-        return [d for key, item in value.items() for d in _check_args(doc, item, (*loc, key))]
+        found = [d for key, item in value.items() for d in _check_args(doc, item, (*loc, key))]
+        # PostgreSQL's jsonb, where Oban keeps args and meta, has no U+0000, in keys either
+        nul_keys = [key for key in value if isinstance(key, str) and "\0" in key]
+        return [_nul(doc, (*loc, key), "key") for key in nul_keys] + found
     if isinstance(value, list):
         return [d for i, item in enumerate(value) for d in _check_args(doc, item, (*loc, i))]
+    if isinstance(value, str) and "\0" in value:
+        return [_nul(doc, loc, "value")]
     if value is None or isinstance(value, bool | int | float | str):
         return []
     return [
