@@ -534,7 +534,7 @@ def test_targets_follow_the_spec_lines(example: Path) -> None:
     compiled = compile_specs(example)
     found = targets(compiled.placements, compiled.plan)
     assert [(t.task, t.index, t.kind, t.span.line, bool(t.request)) for t in found] == [
-        ("daily-pagerank", 0, "UPDATE", 12, True),
+        ("daily-pagerank", 0, "UPDATE", 15, True),
         ("daily-vacuum-analyze", 0, "VACUUM", 8, False),
         ("once-seed-work-plan", 0, "INSERT", 9, True),
         ("once-seed-work-plan", 1, "INSERT", 13, True),
