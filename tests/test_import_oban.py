@@ -1,9 +1,9 @@
 """`cronspec import --oban`: an Oban config file read by real Elixir, imported, compiled, and the
 generated crontab loaded into the real Oban 2.18.3.
 
-The config holds 16 entries in one Cron plugin (literal ones, and a module attribute, a function
+The config holds 18 entries in one Cron plugin (literal ones, and a module attribute, a function
 call, a call inside args) and a second plugin whose crontab is a variable. Each imported entry
-must come back as the same job: worker, args, queue, priority and max_attempts as Oban builds
+must come back as the same job: worker, args, queue, priority, max_attempts, tags and meta as Oban builds
 them, and the same next runs in real Oban for the generated expression as for the original one.
 What is listed is checked too: the expressions said to be rejected are rejected by real Oban.
 """
@@ -52,8 +52,9 @@ config :shop, Oban,
        reindex_entry(),
        {"0 4 * * 7", Shop.Workers.SundaySweep},
        {"0 5 * * sun", Shop.Workers.SundayMail},
-       {"0 6 * * *", Shop.Workers.Tagged, tags: ["nightly"]},
-       {"10-50/20 */2 * * *", Shop.Workers.Feed, args: %{"delta" => -3}, priority: 9}
+       {"0 6 * * *", Shop.Workers.Tagged, tags: ["nightly"], meta: %{"n" => 2, team: "ops"}, unique: [period: 300, fields: [:worker, :args], states: [:available, :scheduled]]},
+       {"10-50/20 */2 * * *", Shop.Workers.Feed, args: %{"delta" => -3}, priority: 9},
+       {"0 7 * * *", Shop.Workers.Replacer, replace: [scheduled: [:args]]}
      ]}
   ]
 
@@ -77,6 +78,10 @@ IMPORTED: dict[int, tuple[str, dict[str, Any]]] = {
     18: ("warm-cache", {"worker": "Shop.Workers.WarmCache"}),
     19: ("reports", {"worker": "Shop.Workers.Reports", "args": {"window": [6, "hours"]},
                      "queue": "reports"}),
+    25: ("tagged", {"worker": "Shop.Workers.Tagged", "tags": ["nightly"],
+                    "meta": {"team": "ops", "n": 2},
+                    "unique": {"period": 300, "fields": ["worker", "args"],
+                               "states": ["available", "scheduled"]}}),
     26: ("feed", {"worker": "Shop.Workers.Feed", "args": {"delta": -3}, "priority": 9}),
 }  # fmt: skip
 LISTED = {
@@ -85,13 +90,13 @@ LISTED = {
     22: "not a literal (a function call `reindex_entry/0`)",
     23: "Oban rejects `0 4 * * 7` (its weekdays are 0-6; Sunday is 0)",
     24: "Oban rejects `0 5 * * sun` (it reads month and weekday names in upper case only)",
-    25: "cronspec has no field for option `tags`",
-    31: "the crontab is not a literal list (a variable `extra_crontab`)",
+    27: "cronspec has no field for option `replace`",
+    32: "the crontab is not a literal list (a variable `extra_crontab`)",
 }
 EXPRESSIONS = {
     10: "*/5 * * * *", 11: "0 * * * *", 12: "@daily", 13: "0 9 * * MON-FRI",
     14: "0 0 1,15 * MON", 15: "30 2 * JAN,JUL *", 17: "0 18 * * *", 19: "15 */6 * * *",
-    26: "10-50/20 */2 * * *",
+    25: "0 6 * * *", 26: "10-50/20 */2 * * *",
 }  # fmt: skip
 
 
@@ -155,6 +160,22 @@ def test_oban_import_round_trip(config: Path, tmp_path: Path, cli: Cli, oban: Ob
         for _, job in IMPORTED.values()
     )
     assert built == want
+    # tags and meta as Oban built them (meta: the spec's, with cronspec's own task key; the
+    # Cron plugin adds its own, atom-keyed)
+    tagged = [j for j in booted.cron if j.worker == "Shop.Workers.Tagged"]
+    strings = [{k: v for k, v in j.meta.items() if isinstance(k, str)} for j in tagged]
+    assert [(j.tags, meta) for j, meta in zip(tagged, strings, strict=True)] == [
+        (["nightly"], {"team": "ops", "n": 2, "cronspec_task": "tagged"})
+    ]
+    spec = (root / "specs" / "tagged.yaml").read_text()
+    assert (
+        'unique: {"period": 300, "fields": ["worker", "args"], "states": ["available", '
+        '"scheduled"]}\n' in spec
+    ), spec
+    tagged_plan = [j for j in plan.oban_jobs if j.task == "tagged"]
+    assert [dict(j.opts)["unique"] for j in tagged_plan] == [
+        (("period", 300), ("fields", ("worker", "args")), ("states", ("available", "scheduled")))
+    ]
     # Each generated expression fires when the original one does, in real Oban.
     generated = {j.task: [] for j in plan.oban_jobs}
     for j in plan.oban_jobs:
@@ -178,6 +199,38 @@ def test_oban_import_round_trip(config: Path, tmp_path: Path, cli: Cli, oban: Ob
         [("0 4 * * 7", "Etc/UTC", after, 1), ("0 5 * * sun", "Etc/UTC", after, 1)]
     )
     assert all(isinstance(r, str) for r in rejected), rejected
+
+
+def test_oban_options_the_spec_refuses_are_listed_with_its_reason(
+    tmp_path: Path, cli: Cli, elixir_command: None
+) -> None:
+    config = tmp_path / "options.exs"
+    config.write_text(
+        "import Config\n"
+        "config :a, Oban, plugins: [{Oban.Plugins.Cron, crontab: [\n"
+        '  {"0 1 * * *", A.One, unique: [states: :incomplete]},\n'
+        '  {"0 2 * * *", A.Two, meta: %{"cron" => true}},\n'
+        '  {"0 3 * * *", A.Three, tags: [:nightly]},\n'
+        '  {"0 4 * * *", A.Four, unique: [period: :infinity, keys: [:id]], tags: []}\n'
+        "]}]\n"
+    )
+    root = write_project(tmp_path / "proj", {}, "")
+    code, out, _ = cli(root, "import", "--oban", str(config))
+    assert code == 1
+    listed = dict(re.findall(r"^not imported: \S+?:(\d+):\d+(?: \(\S+\))?: (.*)$", out, re.M))
+    assert listed == {
+        "3": "`unique.states` must be a list; YAML read `incomplete` as a string",
+        "4": "`meta.cron` is Oban's own (the Cron plugin's mark of a scheduled job); use another "
+        "key",
+        "5": "`tags` is not a list of strings",
+    }
+    four = (root / "specs" / "four.yaml").read_text()
+    assert 'unique: {"period": "infinity", "keys": ["id"]}' in four and "tags" not in four
+    plan = compile_specs(root).plan
+    assert plan is not None
+    assert [job.opts for job in plan.oban_jobs] == [
+        (("unique", (("period", "infinity"), ("keys", ("id",)))),)
+    ]
 
 
 def test_a_config_elixir_cannot_parse_is_one_line(

@@ -2,16 +2,18 @@
 
 Each literal entry `{expression, Worker}` or `{expression, Worker, opts}` of an
 `Oban.Plugins.Cron` crontab becomes a `kind: app`, `executor: oban` spec with the worker and
-the options cronspec has (`args`, `queue`, `priority`, `max_attempts`). The expression is read
+the options cronspec has (`args`, `queue`, `priority`, `max_attempts`, `tags`, `meta`,
+`unique`). The expression is read
 the way Oban reads it (names in upper case only, weekdays 0-6, both day fields must match,
 which the spec says as `day_match: all`) and kept as written when cronspec reads it alike.
 Entries of one worker with the same options are one task with several schedules.
 
 Listed with the reason, and not imported: entries that are not literals (function calls,
 module attributes, variables: nothing is evaluated), expressions Oban rejects (its crontab
-would not start) or cronspec refuses, options cronspec has no field for (`tags`, `meta`,
-`unique`: the spec would drop them), args Oban cannot store as JSON, and every entry when the
-crontab's zone is not the project's (Oban has one zone for the whole crontab).
+would not start) or cronspec refuses, options cronspec has no field for (`replace`,
+`schedule_in`, ...: the spec would drop them), args and meta Oban cannot store as JSON, and
+every entry when the crontab's zone is not the project's (Oban has one zone for the whole
+crontab). An option's value the spec refuses is listed with the spec's own message.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from ..spec import MAX_NAME
 from .crontab import Atom, CronPlugin, Located, MapLiteral, ObanCrontab
 from .specs import Conversion, Listed, Written, compile_draft, first_error, render_exactly
 
-OPTIONS = ("args", "queue", "priority", "max_attempts")  # Oban's options cronspec has
+# Oban's options cronspec has, in the spec's order
+OPTIONS = ("args", "queue", "priority", "max_attempts", "tags", "meta", "unique")
+_UNIQUE = ("period", "fields", "keys", "states", "timestamp")  # ObanUnique.options()' order
 _NICKNAMES = {
     "@annually": "0 0 1 1 *",
     "@yearly": "0 0 1 1 *",
@@ -76,13 +80,19 @@ def _json(value: Any) -> Any:
 
 
 def _option(key: str, value: Any) -> Any:
-    if key == "args":
+    if key in ("args", "meta"):
         if not isinstance(value, MapLiteral):
-            raise ValueError("`args` is not a map")
+            raise ValueError(f"`{key}` is not a map")
         try:
             return _json(value)
         except ValueError as exc:
-            raise ValueError(f"`args` hold {exc}; Oban stores args as JSON") from None
+            raise ValueError(f"`{key}` hold {exc}; Oban stores {key} as JSON") from None
+    if key == "tags":
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise ValueError("`tags` is not a list of strings")
+        return value
+    if key == "unique":
+        return _unique(value)
     if key == "queue":
         if isinstance(value, Atom | str):
             return value.name if isinstance(value, Atom) else value
@@ -90,6 +100,31 @@ def _option(key: str, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"`{key}` is not an integer")
     return value
+
+
+def _unique(value: Any) -> dict[str, Any]:
+    """Oban's `unique: [period: 300, fields: [:worker], ...]` as the spec's mapping (atoms as
+    their names); what the spec does not take is then the spec's error, listed."""
+    if not isinstance(value, list) or not all(
+        isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], Atom) for o in value
+    ):
+        raise ValueError("`unique` is not a keyword list")
+    out: dict[str, Any] = {}
+    for key, item in value:
+        try:
+            out[key.name] = _json(item)
+        except ValueError as exc:
+            raise ValueError(f"`unique`'s `{key.name}` holds {exc}") from None
+    return out
+
+
+def _comparable(options: Iterable[tuple[str, Any]]) -> str:
+    """Options as `ObanJob.opts` gives them (unique as ordered pairs), to compare."""
+    out = dict(options)
+    if isinstance(out.get("unique"), dict):
+        unique = out["unique"]
+        out["unique"] = [[k, unique[k]] for k in _UNIQUE if k in unique]
+    return json.dumps(out, sort_keys=True)
 
 
 def _entry(where: Located) -> _Entry | str:
@@ -121,8 +156,9 @@ def _entry(where: Located) -> _Entry | str:
             given[key] = _option(key, item)
         except ValueError as exc:
             return str(exc)
-    if given.get("args") == {}:
-        del given["args"]  # the same job as no args
+    for empty in ("args", "meta", "tags"):
+        if given.get(empty) in ({}, []):
+            del given[empty]  # the same job as none
     options = tuple((k, given[k]) for k in OPTIONS if k in given)
     return _Entry(where, expr, worker.name.removeprefix("Elixir."), options)
 
@@ -234,11 +270,9 @@ def _convert(name: str, task: _Task, path: str, folder: str, settings: Settings)
     plan, diags = compile_draft(spec_path, text, settings)
     if plan is None:
         return first_error(diags)
-    want = json.dumps(dict(task.entries[0].options), sort_keys=True)
+    want = _comparable(task.entries[0].options)
     jobs = plan.oban_jobs
-    if len(jobs) != len(task.entries) or any(
-        json.dumps(dict(j.opts), sort_keys=True) != want for j in jobs
-    ):
+    if len(jobs) != len(task.entries) or any(_comparable(j.opts) != want for j in jobs):
         return "cronspec would change its options"
     sources = ", ".join(f"{_where(path, e.where)} ({e.worker})" for e in task.entries)
     return Written(name, text, sources)
