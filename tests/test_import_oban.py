@@ -3,9 +3,10 @@ generated crontab loaded into the real Oban 2.18.3.
 
 The config holds 18 entries in one Cron plugin (literal ones, and a module attribute, a function
 call, a call inside args) and a second plugin whose crontab is a variable. Each imported entry
-must come back as the same job: worker, args, queue, priority, max_attempts, tags and meta as Oban builds
-them, and the same next runs in real Oban for the generated expression as for the original one.
-What is listed is checked too: the expressions said to be rejected are rejected by real Oban.
+must come back as the same job: worker, args, queue, priority, max_attempts, tags and meta as
+Oban builds them, and the same next runs in real Oban for the generated expression as for the
+original one. What is listed is checked too: the expressions said to be rejected are rejected
+by real Oban.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ config :shop, Oban,
        reindex_entry(),
        {"0 4 * * 7", Shop.Workers.SundaySweep},
        {"0 5 * * sun", Shop.Workers.SundayMail},
-       {"0 6 * * *", Shop.Workers.Tagged, tags: ["nightly"], meta: %{"n" => 2, team: "ops"}, unique: [period: 300, fields: [:worker, :args], states: [:available, :scheduled]]},
+       {"0 6 * * *", Shop.Workers.Tagged, tags: ["nightly"], meta: %{"n" => 2, team: "ops"},
+        unique: [period: 300, fields: [:worker, :args], states: [:available, :scheduled]]},
        {"10-50/20 */2 * * *", Shop.Workers.Feed, args: %{"delta" => -3}, priority: 9},
        {"0 7 * * *", Shop.Workers.Replacer, replace: [scheduled: [:args]]}
      ]}
@@ -82,7 +84,7 @@ IMPORTED: dict[int, tuple[str, dict[str, Any]]] = {
                     "meta": {"team": "ops", "n": 2},
                     "unique": {"period": 300, "fields": ["worker", "args"],
                                "states": ["available", "scheduled"]}}),
-    26: ("feed", {"worker": "Shop.Workers.Feed", "args": {"delta": -3}, "priority": 9}),
+    27: ("feed", {"worker": "Shop.Workers.Feed", "args": {"delta": -3}, "priority": 9}),
 }  # fmt: skip
 LISTED = {
     20: "not a literal (a module attribute `@nightly`)",
@@ -90,13 +92,13 @@ LISTED = {
     22: "not a literal (a function call `reindex_entry/0`)",
     23: "Oban rejects `0 4 * * 7` (its weekdays are 0-6; Sunday is 0)",
     24: "Oban rejects `0 5 * * sun` (it reads month and weekday names in upper case only)",
-    27: "cronspec has no field for option `replace`",
-    32: "the crontab is not a literal list (a variable `extra_crontab`)",
+    28: "cronspec has no field for option `replace`",
+    33: "the crontab is not a literal list (a variable `extra_crontab`)",
 }
 EXPRESSIONS = {
     10: "*/5 * * * *", 11: "0 * * * *", 12: "@daily", 13: "0 9 * * MON-FRI",
     14: "0 0 1,15 * MON", 15: "30 2 * JAN,JUL *", 17: "0 18 * * *", 19: "15 */6 * * *",
-    25: "0 6 * * *", 26: "10-50/20 */2 * * *",
+    25: "0 6 * * *", 27: "10-50/20 */2 * * *",
 }  # fmt: skip
 
 
