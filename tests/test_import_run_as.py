@@ -17,8 +17,16 @@ from typing import Any
 
 import pytest
 from support.builders import classified, settings, task
-from support.dbtools import apply_actions, compiled, execute, jobs, procedures, query, write_project
-from test_pg_cron16 import wait_for
+from support.dbtools import (
+    apply_actions,
+    compiled,
+    execute,
+    jobs,
+    poll,
+    procedures,
+    query,
+    write_project,
+)
 
 from cronspec.classify import classify
 from cronspec.diagnostics import Diagnostic
@@ -157,7 +165,7 @@ def test_commands_run_by_pg_cron_as_one_transaction(db16: str, tmp_path: Path) -
     }
     root = write_project(tmp_path, specs, '[pg_cron]\nversion = "1.6"\n')
     apply_actions(db16, compiled(root).files["pg_cron.sql"])
-    got = wait_for(
+    got = poll(
         db16,
         "SELECT j.jobname, d.status, d.return_message FROM cron.job_run_details d "
         "JOIN cron.job j USING (jobid) WHERE d.status IN ('succeeded', 'failed')",

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from support import servers
 from support.common import PSQL
+from support.dbtools import poll
 from support.pgcluster import PgCluster
 from support.servers import Server
 
@@ -35,15 +36,6 @@ def rows(dsn: str, sql: str, params: tuple[Any, ...] | None = None) -> list[tupl
     with psycopg.connect(dsn, autocommit=True) as conn:
         cur = conn.execute(sql.encode() if params is None else sql, params)
         return cur.fetchall() if cur.description is not None else []
-
-
-def wait_for(dsn: str, sql: str, done: Callable[[list[tuple[Any, ...]]], bool]) -> list[Any]:
-    deadline = time.monotonic() + WAIT
-    while True:
-        got = rows(dsn, sql)
-        if done(got) or time.monotonic() > deadline:
-            return got
-        time.sleep(0.2)
 
 
 def migration(project: Project, specs: dict[str, str], version: str = "1.6") -> str:
@@ -71,7 +63,7 @@ def test_a_seconds_job_fires(
     assert rows(db16, "SELECT jobname, schedule, active FROM cron.job") == [
         ("tick", "1 seconds", True)
     ]
-    runs = wait_for(
+    runs = poll(
         db16,
         "SELECT status, return_message FROM cron.job_run_details ORDER BY runid",
         lambda got: len(got) >= 2,
@@ -175,7 +167,7 @@ def test_pg_net_sends_http_from_sql_and_from_a_job(
         ("0.20.4",)  # pg_net 0.20.5's Makefile still says EXTVERSION = 0.20.4
     ]
     ((request_id,),) = rows(db16, "SELECT net.http_get(%s)", (url + "/from-sql",))
-    got = wait_for(
+    got = poll(
         db16,
         f"SELECT status_code, content FROM net._http_response WHERE id = {int(request_id)}",
         bool,

@@ -33,6 +33,7 @@ from support.dbtools import (
     plan_actions,
     query,
     snapshot,
+    wait_until,
     write_project,
 )
 from support.oban import OBAN_DB, Oban, check_crontab, write_crontab
@@ -65,13 +66,6 @@ def migrate(dsn: str, root: Path) -> live_db.Report:
         return live_db.run_migration(conn, compiled.files["pg_cron.sql"], plan=False)
 
 
-def wait(check: Callable[[], bool], seconds: float = WAIT) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"not reached in {seconds} s"
-        time.sleep(0.1)
-
-
 def finished(dsn: str, job: str) -> list[tuple[str, str, float]]:
     """The job's finished runs, oldest first: (status, return message, seconds)."""
     rows = query(
@@ -88,7 +82,9 @@ def stop_jobs(dsn: str) -> None:
     """Make every job inactive (their runs stay readable by job name) and wait for the runs
     under way to end."""
     execute(dsn, "UPDATE cron.job SET active = false")
-    wait(lambda: not query(dsn, "SELECT 1 FROM cron.job_run_details WHERE status = 'running'"))
+    wait_until(
+        lambda: not query(dsn, "SELECT 1 FROM cron.job_run_details WHERE status = 'running'"), WAIT
+    )
 
 
 def overlapping(runs: list[tuple[datetime, datetime]]) -> int:
@@ -112,7 +108,9 @@ def test_skip_runs_a_task_once_at_a_time(db16: str, tmp_path: Path, cli: CLI) ->
         # overlap: queue, pg_cron's own behaviour: a job never overlaps itself, but a task's two
         # jobs are two jobs, and run at the same time
         migrate(db16, root)
-        wait(lambda: overlapping(query(db16, "SELECT started, finished FROM body_runs")) > 0)
+        wait_until(
+            lambda: overlapping(query(db16, "SELECT started, finished FROM body_runs")) > 0, WAIT
+        )
 
         project(root, {"slow": spec("slow", schedules, SLOW, "overlap: skip")})
         report = migrate(db16, root)
@@ -130,7 +128,7 @@ def test_skip_runs_a_task_once_at_a_time(db16: str, tmp_path: Path, cli: CLI) ->
             skips = query(db16, "SELECT count(*) FROM cronspec.skipped_run")
             return runs[0][0] >= 3 and skips[0][0] >= 2 and time.monotonic() > stop_at
 
-        wait(skipped_enough)
+        wait_until(skipped_enough)
         runs = query(db16, "SELECT started, finished FROM body_runs WHERE started > %s", (since,))
         assert overlapping(runs) == 0, sorted(runs)
         skips = query(db16, "SELECT project, task, role::text FROM cronspec.skipped_run")
@@ -155,7 +153,9 @@ def test_skip_runs_a_task_once_at_a_time(db16: str, tmp_path: Path, cli: CLI) ->
 
         first = threading.Thread(target=call, args=("first",))
         first.start()
-        wait(lambda: bool(query(db16, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")))
+        wait_until(
+            lambda: bool(query(db16, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")), WAIT
+        )
         call("second")
         first.join()
         assert query(db16, "SELECT count(*) FROM body_runs") == [(1,)]
@@ -173,7 +173,7 @@ def test_a_timeout_stops_a_pg_sleep_body(db16: str, tmp_path: Path) -> None:
     root = project(tmp_path / "p", {"hang": spec("hang", '"2 seconds"', body, *extra)})
     try:
         migrate(db16, root)
-        wait(lambda: bool(finished(db16, "hang")))
+        wait_until(lambda: bool(finished(db16, "hang")))
     finally:
         stop_jobs(db16)
     status, text, seconds = finished(db16, "hang")[0]
@@ -209,7 +209,7 @@ def test_a_retry_succeeds_on_the_second_try(db16: str, tmp_path: Path) -> None:
     )
     try:
         migrate(db16, root)
-        wait(lambda: bool(finished(db16, "flaky")) and bool(finished(db16, "broken")))
+        wait_until(lambda: bool(finished(db16, "flaky")) and bool(finished(db16, "broken")))
     finally:
         stop_jobs(db16)
     status, text, seconds = finished(db16, "flaky")[0]
@@ -239,7 +239,7 @@ def test_settings_are_visible_inside_the_body(db16: str, tmp_path: Path) -> None
     root = project(tmp_path / "p", {"seen": spec("seen", '"2 seconds"', body, settings)})
     try:
         migrate(db16, root)
-        wait(lambda: bool(query(db16, "SELECT 1 FROM seen")))
+        wait_until(lambda: bool(query(db16, "SELECT 1 FROM seen")))
     finally:
         stop_jobs(db16)
     assert query(db16, "SELECT work_mem, jit FROM seen LIMIT 1") == [("77MB", "off")]

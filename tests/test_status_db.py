@@ -6,13 +6,12 @@ performing crontab jobs. Nothing here writes cron.job_run_details or oban_jobs b
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.dbtools import apply, execute, login_role, query, write_project
+from support.dbtools import apply, execute, login_role, query, wait_until, write_project
 from support.oban import OBAN_DB, Oban
 from support.pgcluster import PgCluster
 from support.servers import Server
@@ -58,13 +57,6 @@ def by_job(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {job["job"]: job for job in report["jobs"]}
 
 
-def wait(check: Callable[[], bool], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"not reached in {seconds} s"
-        time.sleep(0.25)
-
-
 def ran(dsn: str, *names: str) -> bool:
     """Every job named has a finished run in cron.job_run_details."""
     rows = query(
@@ -102,14 +94,14 @@ def test_succeeded_failing_and_late_jobs(
     )
     migrate(pg_db, root)
     migrate(pg_db, calm)
-    wait(lambda: ran(pg_db, "paused"), TICK)
+    wait_until(lambda: ran(pg_db, "paused"), TICK)
     execute(pg_db, "UPDATE cron.job SET active = false WHERE jobname = 'paused'")
-    wait(lambda: ran(pg_db, "ok", "boom", "calm"), TICK)
+    wait_until(lambda: ran(pg_db, "ok", "boom", "calm"), TICK)
 
     def paused_is_late() -> bool:
         return "late" in by_job(status(cli, root, pg_db, "--grace", "1s")[1])["paused"]["flags"]
 
-    wait(paused_is_late, TICK)
+    wait_until(paused_is_late, TICK)
     code, report = status(cli, root, pg_db, "--grace", "1s")
     assert code == 1
     assert report["healthy"] is False
@@ -202,7 +194,7 @@ def test_a_run_longer_than_its_interval_is_slow(db16: str, tmp_path: Path, cli: 
         '[pg_cron]\nversion = "1.6"\n',
     )
     migrate(db16, root)
-    wait(lambda: ran(db16, "sleepy"), TICK)
+    wait_until(lambda: ran(db16, "sleepy"), TICK)
     code, report = status(cli, root, db16)
     sleepy = by_job(report)["sleepy"]
     assert code == 0 and "slow" in sleepy["flags"] and sleepy["slow_runs"] >= 1
@@ -221,7 +213,7 @@ def test_skips_of_overlap_skip_are_counted(db16: str, tmp_path: Path, cli: CLI) 
         '[pg_cron]\nversion = "1.6"\n',
     )
     migrate(db16, root)
-    wait(lambda: ran(db16, "tick"), TICK)
+    wait_until(lambda: ran(db16, "tick"), TICK)
     code, report = status(cli, root, db16)
     assert code == 0 and by_job(report)["tick"]["skipped"] == 0
     execute(

@@ -8,7 +8,8 @@ return the migration's own record of its actions.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,25 @@ def query(target: Target, sql: str, params: tuple[Any, ...] | None = None) -> Ro
     with connection(target) as conn:
         cur = conn.execute(sql.encode() if params is None else sql, params)
         return cur.fetchall() if cur.description is not None else []
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 20.0, step: float = 0.1) -> None:
+    """Poll `check` until it holds (a job ran, a row appeared); fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not reached in {seconds} s"
+        time.sleep(step)
+
+
+def poll(dsn: str, sql: str, done: Callable[[Rows], bool], seconds: float = 20.0) -> Rows:
+    """Run `sql` until `done` holds for its rows or `seconds` pass: the last rows either way,
+    for the test to assert on (and show)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        got = query(dsn, sql)
+        if done(got) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
 
 
 def execute(target: Target, sql: str) -> None:
