@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import ROOT, reset
+from support.common import RESET_SQL, ROOT
 from support.pgcluster import PgCluster
 
 from cronspec import db as cronspec_db
@@ -100,7 +100,8 @@ def _drop_edge_indexes(conn: psycopg.Connection[Any]) -> None:
 @pytest.fixture(scope="module")
 def loaded(cluster: PgCluster) -> str:
     """The cron database with the example's schema and data, loaded once for the module."""
-    dsn = reset(cluster)
+    cluster.sql(RESET_SQL)  # emptied of jobs, schemas and tables, as the `db` fixture does
+    dsn = cluster.dsn()
     _load(dsn)
     return dsn
 

@@ -1,5 +1,6 @@
 """The layout holds: modules follow the data flow (none imports a later stage), no import
-cycle, no module over 400 lines. Read from the source with `ast`; nothing is imported."""
+cycle, no module over 400 lines, and tests share code through tests/support only. Read from
+the source with `ast`; nothing is imported."""
 
 from __future__ import annotations
 
@@ -109,3 +110,21 @@ def test_no_module_is_over_400_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert set(long) <= OVER_MAX, long
+
+
+def test_test_modules_share_code_through_support_only() -> None:
+    """What tests share lives in tests/support; no test module imports conftest or another."""
+    tests = ROOT / "tests"
+    own = {path.stem for path in tests.glob("*.py")}
+    found = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in own]
+    assert found == []
