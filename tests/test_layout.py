@@ -30,7 +30,7 @@ STAGES: list[set[str]] = [
 ]
 MAX_LINES = 400
 # Known to be over, on their way down (to be split once the branches touching them land).
-OVER_MAX = {"api.py", "cli.py"}
+OVER_MAX = {"cli.py"}
 
 
 def _modules() -> dict[str, Path]:
