@@ -24,7 +24,7 @@ STAGES: list[set[str]] = [
     {"status"},
     {"render"},
     {"importer"},  # existing jobs and crontabs to specs, checked by the stages above
-    {"queryplan"},  # plan --explain: what to EXPLAIN, and the plans read (db.py runs EXPLAIN)
+    {"queryplan"},  # plan --explain: what to EXPLAIN, and the plans read (db/ runs EXPLAIN)
     {"output", "db", "scaffold"},
     {"api"},
     {"cli", "__main__", "__init__"},

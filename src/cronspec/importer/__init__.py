@@ -1,8 +1,8 @@
 """`cronspec import`: existing pg_cron jobs and Oban crontab entries to specs.
 
-`pg_cron.py` and `oban.py` convert what was read (rows of `cron.job`, read by db.py; crontab
+`pg_cron.py` and `oban.py` convert what was read (rows of `cron.job`, read by db/; crontab
 entries, read by real Elixir in `elixir.py`) into spec texts, pure functions checked by the
-compiler's own stages (`specs.py`); api.py writes them with output.py's atomic writer.
+compiler's own stages (`specs.py`); api/ writes them with output/'s atomic writer.
 """
 
 from .crontab import ObanCrontab

@@ -1,4 +1,4 @@
-"""pg_cron jobs (rows of `cron.job`, read by db.py) to specs that adopt them as they are.
+"""pg_cron jobs (rows of `cron.job`, read by db/) to specs that adopt them as they are.
 
 A spec keeps the job's name (the task's name), its schedule as pg_cron has it (cronspec reads
 pg_cron's text the way pg_cron does: names in any case, weekday 7, nicknames, `N seconds`, `$`;

@@ -1,6 +1,6 @@
 """Generated files to disk, all or nothing, and the `--check` comparison.
 
-Only this package (and `db.py`) touches the outside world: `_disk.py` holds the primitives
+Only this package (and `db/`) touches the outside world: `_disk.py` holds the primitives
 (renames, fsync, the lock, the comparison), `_staging.py` the swap, the journal and recovery.
 
 Whose files. cronspec's files have plain names and its header (`MARKERS`) in their first bytes.

@@ -1,6 +1,6 @@
 """The desired state per executor, as frozen values: what pg_cron and Oban should hold.
 
-Renderers turn a `Plan` into files; `db.py` reads a live database into the same `PgJob` and
+Renderers turn a `Plan` into files; `db/` reads a live database into the same `PgJob` and
 `PgProcedure` values so that the two can be compared. What the report shows about each task
 (reasons, schedules in words, next runs) is not here but in `views.py`.
 """

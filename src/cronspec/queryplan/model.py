@@ -1,7 +1,7 @@
 """The values `cronspec plan --explain` passes between its pure stages and the database module.
 
 `targets.py` turns the placed tasks into `Target`s (one per statement of a pg_cron job, with its
-place in the spec); `db.py` runs EXPLAIN for each target's `Request` and returns an `Explained`
+place in the spec); `db/` runs EXPLAIN for each target's `Request` and returns an `Explained`
 (the plan as PostgreSQL wrote it, and the size of every relation it names); `rules.py` reads
 those into `Review`: findings as diagnostics, and what happened to each statement.
 """

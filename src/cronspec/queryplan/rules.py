@@ -87,7 +87,7 @@ def review(
 
 
 def relations(plan: Any) -> set[tuple[str, str]]:
-    """(schema, name) of every relation a plan scans or changes (what db.py sizes)."""
+    """(schema, name) of every relation a plan scans or changes (what db/ sizes)."""
     found: set[tuple[str, str]] = set()
     for root in _roots(plan):
         for node in _nodes(root):

@@ -1,6 +1,6 @@
 """`cronspec status`: what the executors recorded of each managed job, judged.
 
-`model` holds the observations (`db.py` reads them) and the verdicts; `judge` is the pure
+`model` holds the observations (`db/` reads them) and the verdicts; `judge` is the pure
 function from the plan, the observations and a fixed instant to the verdicts.
 """
 

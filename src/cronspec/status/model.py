@@ -1,6 +1,6 @@
 """What `cronspec status` reads from a database, and what it makes of it, as frozen values.
 
-`db.py` fills the observations (`PgCronState`, `ObanState`) from `cron.job`,
+`db/` fills the observations (`PgCronState`, `ObanState`) from `cron.job`,
 `cron.job_run_details`, cronspec's bookkeeping and `oban_jobs`; `judge.py` turns them, with
 the plan and a fixed `now`, into one `JobStatus` per managed job. Nothing here reads a clock.
 """
