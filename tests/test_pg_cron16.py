@@ -8,9 +8,6 @@ pg_partman, copied into the 1.6 prefix, creates partitions on both servers.
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +18,7 @@ import pytest
 from support import servers
 from support.common import PSQL
 from support.dbtools import poll
+from support.httpd import Seen, recording_server
 from support.pgcluster import PgCluster
 from support.servers import Server
 
@@ -124,42 +122,14 @@ def test_job_names_over_63_bytes_through_the_migration(
 # -- pg_net ----------------------------------------------------------------------------------------
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers every request with 200 and a JSON echo; remembers what it got."""
-
-    seen: list[tuple[str, str, bytes]]
-
-    def _answer(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        type(self).seen.append((self.command, self.path, body))
-        reply = json.dumps({"path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def http_server() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
-    handler = type("Handler", (Recorder,), {"seen": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
-    finally:
-        server.shutdown()
-        server.server_close()
+def http_server() -> Iterator[tuple[str, Seen]]:
+    with recording_server() as server:
+        yield server
 
 
 def test_pg_net_sends_http_from_sql_and_from_a_job(
-    db16: str, http_server: tuple[str, list[tuple[str, str, bytes]]]
+    db16: str, http_server: tuple[str, Seen]
 ) -> None:
     url, seen = http_server
     rows(db16, "CREATE EXTENSION IF NOT EXISTS pg_net")

@@ -17,11 +17,9 @@ fail at every run; pg_net tasks did not compile; a missing view applied as "no c
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 import psycopg
 import pytest
 from support.dbtools import execute, login_role, plan_actions, snapshot
+from support.httpd import Seen, recording_server
 from support.pgcluster import PgCluster
 from support.servers import Server
 
@@ -227,36 +226,10 @@ def test_a_partitioned_table_among_other_statements_is_refused_live(
 # -- pg_net ---------------------------------------------------------------------------------
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers every request with 200; remembers what it got."""
-
-    seen: list[tuple[str, str, bytes]]
-
-    def _answer(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        type(self).seen.append((self.command, self.path, body))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def http_server() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
-    handler = type("Handler", (Recorder,), {"seen": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen
-    finally:
-        server.shutdown()
-        server.server_close()
+def http_server() -> Iterator[tuple[str, Seen]]:
+    with recording_server() as server:
+        yield server
 
 
 def webhook(url: str, schedule: str = '"1 seconds"') -> str:
@@ -268,7 +241,7 @@ def webhook(url: str, schedule: str = '"1 seconds"') -> str:
 
 
 def test_a_job_posts_through_pg_net_to_this_tests_server(
-    db16: str, project: Project, http_server: tuple[str, list[tuple[str, str, bytes]]]
+    db16: str, project: Project, http_server: tuple[str, Seen]
 ) -> None:
     url, seen = http_server
     rows(db16, "CREATE EXTENSION IF NOT EXISTS pg_net; CREATE TABLE items (id int)")
