@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ _INLINE_RE = re.compile("[" + re.escape("\\`*_[]<>|&~") + "]")
 _ORDERED = re.compile(r"^(\d+)([.)])")  # `1.` or `1)` would start a list
 
 
+@functools.lru_cache(maxsize=4096)  # the week chart and the tables repeat each job's name
 def md(text: str) -> str:
     """Plain text in Markdown: characters that open inline markup, HTML, entities or table
     cells are backslash-escaped, and so is a first character that could start a block
