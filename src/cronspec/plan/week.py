@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from .. import schedule as sched
 from ..diagnostics import Diagnostic, Span, warning
@@ -40,6 +41,13 @@ class WeekJob:
     schedule: str  # as written in the spec
     words: str
     span: Span  # the schedule in its spec
+
+    @cached_property
+    def _hash(self) -> int:  # the chart's dicts look jobs up many times each
+        return hash((self.name, self.task, self.executor, self.schedule, self.words, self.span))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True)
@@ -178,10 +186,16 @@ def week_view(placements: Iterable[Placement], settings: Settings) -> tuple[Week
     grid: dict[tuple[int | None, int], list[tuple[int, WeekJob]]] = defaultdict(list)
     dated: list[WeekJob] = []
     not_drawn: list[tuple[WeekJob, str]] = []
-    weekly: dict[tuple[int, int, int], list[WeekJob]] = defaultdict(list)
-    on_dates: dict[tuple[date, int, int], list[WeekJob]] = defaultdict(list)
+    # the crowding check counts jobs by number: their place in the order crowds name them
+    jobs = _jobs(placements)
+    order = sorted(jobs, key=lambda j: (j[0].name, j[0].schedule, j[0].executor))
+    number = {id(j[0]): n for n, j in enumerate(order)}
+    weekly: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    on_dates: dict[tuple[date, int, int], list[int]] = defaultdict(list)
     year = _year_from(settings.report.from_)
-    for job, meaning, enabled, zone in _jobs(placements):
+    dates_of: dict[sched.Cron, list[date]] = {}  # the days of the year a meaning fires on
+    for job, meaning, enabled, zone in jobs:
+        n = number[id(job)]
         if not enabled:
             not_drawn.append((job, "disabled"))
             continue
@@ -194,17 +208,20 @@ def week_view(placements: Iterable[Placement], settings: Settings) -> tuple[Week
             continue
         if meaning.doms != sched.ALL_DOMS or len(meaning.months) < 12:
             dated.append(job)
-            for day in year:
-                if day.month in meaning.months and meaning.day_matches(day):
-                    for hour in meaning.hours:
-                        for minute in meaning.minutes:
-                            on_dates[(day, hour, minute)].append(job)
+            if meaning not in dates_of:
+                dates_of[meaning] = [
+                    day for day in year if day.month in meaning.months and meaning.day_matches(day)
+                ]
+            for day in dates_of[meaning]:
+                for hour in meaning.hours:
+                    for minute in meaning.minutes:
+                        on_dates[(day, hour, minute)].append(n)
             continue
         days = tuple(i for i, d in enumerate(_CRON_DAY) if d in meaning.dows)
         for day_index in days:
             for hour in meaning.hours:
                 for minute in meaning.minutes:
-                    weekly[(day_index, hour, minute)].append(job)
+                    weekly[(day_index, hour, minute)].append(n)
         if len(meaning.hours) == 24:
             hourly.append(Hourly(job, meaning.minutes, days))
             continue
@@ -212,7 +229,7 @@ def week_view(placements: Iterable[Placement], settings: Settings) -> tuple[Week
         for hour in meaning.hours:
             for column in columns:
                 grid[(column, hour)] += [(minute, job) for minute in meaning.minutes]
-    crowds = _crowds(weekly, on_dates, limit)
+    crowds = _crowds(weekly, on_dates, limit, [j[0] for j in order])
     cells = tuple(
         Cell(day, hour, tuple(sorted(found, key=lambda s: (s[0], s[1].name))))
         for (day, hour), found in sorted(
@@ -241,26 +258,32 @@ def _day_key(day: int | None) -> int:
 
 
 def _crowds(
-    weekly: dict[tuple[int, int, int], list[WeekJob]],
-    on_dates: dict[tuple[date, int, int], list[WeekJob]],
+    weekly: dict[tuple[int, int, int], list[int]],
+    on_dates: dict[tuple[date, int, int], list[int]],
     limit: int,
+    jobs: list[WeekJob],
 ) -> tuple[Crowd, ...]:
-    """Crowded minutes, grouped by the set of jobs that start in them."""
+    """Crowded minutes, grouped by the set of jobs that start in them (jobs by number, in the
+    order a crowd names them: by name, schedule and executor)."""
 
-    def key(jobs: Iterable[WeekJob]) -> tuple[WeekJob, ...]:
-        return tuple(sorted(set(jobs), key=lambda j: (j.name, j.schedule, j.executor)))
+    def key(numbers: Iterable[int]) -> tuple[int, ...]:
+        return tuple(sorted(set(numbers)))
 
-    every_week: dict[tuple[WeekJob, ...], list[tuple[int, int, int]]] = defaultdict(list)
-    for slot, jobs in weekly.items():
-        if len(jobs) > limit:
-            every_week[key(jobs)].append(slot)
-    dated: dict[tuple[WeekJob, ...], list[tuple[date, int, int]]] = defaultdict(list)
-    for (day, hour, minute), jobs in on_dates.items():
-        together = [*weekly.get((day.weekday(), hour, minute), ()), *jobs]
+    every_week: dict[tuple[int, ...], list[tuple[int, int, int]]] = defaultdict(list)
+    for slot, found in weekly.items():
+        if len(found) > limit:
+            every_week[key(found)].append(slot)
+    dated: dict[tuple[int, ...], list[tuple[date, int, int]]] = defaultdict(list)
+    for (day, hour, minute), found in on_dates.items():
+        together = [*weekly.get((day.weekday(), hour, minute), ()), *found]
         if len(together) > limit:
             dated[key(together)].append((day, hour, minute))
-    crowds = [Crowd(jobs, slots=tuple(sorted(s))) for jobs, s in every_week.items()]
-    crowds += [Crowd(jobs, dates=tuple(sorted(d))) for jobs, d in dated.items()]
+
+    def named(numbers: tuple[int, ...]) -> tuple[WeekJob, ...]:
+        return tuple(jobs[n] for n in numbers)
+
+    crowds = [Crowd(named(k), slots=tuple(sorted(s))) for k, s in every_week.items()]
+    crowds += [Crowd(named(k), dates=tuple(sorted(d))) for k, d in dated.items()]
     return tuple(sorted(crowds, key=Crowd.sort_key))
 
 
@@ -273,12 +296,16 @@ def _warnings(crowds: tuple[Crowd, ...], limit: int) -> list[Diagnostic]:
     for crowd in crowds:
         for job in crowd.jobs:
             of_job[job].append(crowd)
+    texts: dict[int, str] = {}  # by id(crowd): each crowd's text, written once for its jobs
+
+    def text(crowd: Crowd) -> str:
+        if id(crowd) not in texts:
+            texts[id(crowd)] = f"{crowd.sentence()}: {', '.join(j.name for j in crowd.jobs)}"
+        return texts[id(crowd)]
+
     diags = []
     for job, found in of_job.items():
-        parts = [
-            f"{crowd.sentence()}: {', '.join(j.name for j in crowd.jobs)}"
-            for crowd in found[:MAX_CROWDS_IN_A_WARNING]
-        ]
+        parts = [text(crowd) for crowd in found[:MAX_CROWDS_IN_A_WARNING]]
         if len(found) > MAX_CROWDS_IN_A_WARNING:
             parts.append(f"and {len(found) - MAX_CROWDS_IN_A_WARNING} more (REPORT.md)")
         diags.append(

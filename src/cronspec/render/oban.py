@@ -43,18 +43,21 @@ _SPECIAL_ATOMS = frozenset({"nil", "true", "false"})
 
 def elixir_string(value: str) -> str:
     """A double-quoted Elixir string: printable ASCII as is, everything else as an escape."""
-    out = []
-    for char in value:
-        code = ord(char)
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif 32 <= code < 127:
-            out.append(char)
-        elif 0xD800 <= code <= 0xDFFF:
-            raise ValueError(f"lone surrogate U+{code:04X} cannot be written as Elixir")
-        else:
-            out.append(f"\\u{{{code:X}}}")
-    return '"' + "".join(out) + '"'
+    return '"' + _NOT_PLAIN.sub(_escape, value) + '"'
+
+
+# what elixir_string writes as an escape: outside printable ASCII, and `\\`, `"`, `#`
+_NOT_PLAIN = re.compile(r"[^\x20\x21\x24-\x5b\x5d-\x7e]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        raise ValueError(f"lone surrogate U+{code:04X} cannot be written as Elixir")
+    return f"\\u{{{code:X}}}"
 
 
 def elixir_float(value: float) -> str:

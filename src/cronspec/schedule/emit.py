@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -265,6 +266,7 @@ def _without_day_question(form: CronForm) -> str | None:
 _STRICT_ITEM = re.compile(r"^(\*|[0-9]+(?:-[0-9]+)?)(?:/([0-9]+))?$")
 
 
+@lru_cache(maxsize=4096)  # many tasks share a schedule: the same text reads the same
 def reparse(text: str, target: Target) -> Cron | Seconds | Reboot | Unreadable:
     """Read emitted text the way `target` does (the strict subset it is known to accept)."""
     if text == "@reboot":

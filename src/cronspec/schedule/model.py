@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Literal
 
 # What the messages say "everyone" is: the executors cronspec was checked against (tests run
@@ -251,6 +252,10 @@ class CronForm:
 
     def meaning(self) -> Cron:
         """What the written schedule means."""
+        return self._meaning
+
+    @cached_property
+    def _meaning(self) -> Cron:
         return Cron(
             self.values(MINUTE),
             self.values(HOUR),

@@ -8,6 +8,7 @@ differently from another. Sources for the executors' parsers are in the package 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..diagnostics import Diagnostic, Origin, error
 from .fields import Refusal, parse_field, read_number
@@ -58,6 +59,7 @@ def parse(
         return error(refusal.code, refusal.message, where.span(1, start, 1, start + refusal.width))
 
 
+@lru_cache(maxsize=4096)  # many tasks share a schedule; a refusal raises and is not kept
 def _parse(text: str, day_match: DayMatch | None) -> Schedule:
     if any((ord(c) < 32 and c not in " \t") or ord(c) == 127 for c in text):
         raise Refusal(

@@ -70,21 +70,24 @@ def _slots(meaning: Cron, day: date, zone: ZoneInfo) -> Iterator[tuple[datetime,
     """Each wall-clock time of the schedule on `day`, once per time it really happens, in the
     order they happen (a repeated hour's second pass comes after its first)."""
     slots: list[tuple[datetime, Slot]] = []
+    changes = False
     for hour in meaning.hours:
         for minute in meaning.minutes:
-            naive = datetime(day.year, day.month, day.day, hour, minute)
-            first = naive.replace(tzinfo=zone, fold=0)
-            second = naive.replace(tzinfo=zone, fold=1)
-            roundtrip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-            if roundtrip != naive:
+            first = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+            second = first.replace(fold=1)
+            if first.utcoffset() == second.utcoffset():  # neither skipped nor repeated (PEP 495)
+                slots.append((first, ""))
+                continue
+            changes = True
+            naive = first.replace(tzinfo=None)
+            if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
                 slots.append((first, "skipped"))
-            elif first.utcoffset() != second.utcoffset():
+            else:
                 slots.append((first, "repeated"))
                 slots.append((second, "repeated"))
-            else:
-                slots.append((first, ""))
-    # a skipped time sorts with the real time at the same instant, just before it
-    slots.sort(key=lambda slot: (slot[0].astimezone(UTC), slot[1] != "skipped"))
+    if changes:  # else local order (hours and minutes ascending) is already the real order
+        # a skipped time sorts with the real time at the same instant, just before it
+        slots.sort(key=lambda slot: (slot[0].astimezone(UTC), slot[1] != "skipped"))
     yield from slots
 
 

@@ -7,6 +7,7 @@ checks the rules that span several fields, and `validate_all` the one that spans
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -29,6 +30,7 @@ from .schema import schema_diagnostics
 # plus the letters and marks that render as nothing.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 _INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+_VISIBLE_ASCII = re.compile(r"[\x20-\x7e\n\t]*")  # none of these is Cc, Cf, Zl, Zp or Cs
 
 
 def validate_all(
@@ -278,6 +280,8 @@ def _zone_problem(zone: str, project_zone: str) -> str | None:
 
 def _check_text(doc: Document, loc: Path, value: str, what: str) -> Diagnostic | None:
     """S209 at the first invisible or control character (line breaks and tabs are text)."""
+    if _VISIBLE_ASCII.fullmatch(value):  # the common case, without a lookup per character
+        return None
     for offset, char in enumerate(value):
         if char in "\n\t" or (
             unicodedata.category(char) not in _INVISIBLE_CATEGORIES and char not in _INVISIBLE
