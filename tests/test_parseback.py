@@ -18,6 +18,7 @@ import postgast
 
 from cronspec import api
 from cronspec.render import parseback
+from cronspec.render.pg_cron import migration_parts, rollback_parts
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -25,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _shapes(root: Path) -> set[str]:
     compiled = api.compile_specs(root)
     assert compiled.plan is not None, compiled.diagnostics
-    parts = [*api.migration_parts(compiled.plan), *api.rollback_parts(compiled.plan)]
+    parts = [*migration_parts(compiled.plan), *rollback_parts(compiled.plan)]
     return {postgast.normalize(part) for part in parts}
 
 
