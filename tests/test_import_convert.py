@@ -215,6 +215,18 @@ def test_entries_of_one_worker_and_options_are_one_task() -> None:
     assert 'args: {"full": true}' in conversion.specs[2].text
 
 
+def test_unique_with_obans_defaults_is_kept() -> None:
+    """`unique: []` is Oban's unique with its defaults: the spec's `unique: {}`, which the
+    crontab writes back as `unique: []`."""
+    conversion = oban(
+        entry(1, "0 1 * * *", "A", ("unique", [])),
+        entry(2, "0 2 * * *", "B", ("unique", [(Atom("period"), Atom("infinity"))])),
+    )
+    assert conversion.listed == ()
+    assert ["unique: {}\n" in s.text for s in conversion.specs] == [True, False]
+    assert 'unique: {"period": "infinity"}\n' in conversion.specs[1].text
+
+
 @pytest.mark.parametrize(
     ("item", "words"),
     [
@@ -226,7 +238,7 @@ def test_entries_of_one_worker_and_options_are_one_task() -> None:
         (entry(1, "0 1 * * *", "A", ("args", MapLiteral(((1, 2),)))), "not a string or an atom"),
         (entry(1, "0 1 * * *", "A", ("args", MapLiteral((("a", 1), (Atom("a"), 2))))), "twice"),
         (entry(1, "0 1 * * *", "A", ("queue", Atom("q")), ("queue", Atom("q"))), "twice"),
-        (entry(1, "0 1 * * *", "A", ("unique", [])), "no field for option `unique`"),
+        (entry(1, "0 1 * * *", "A", ("replace", [])), "no field for option `replace`"),
         (entry(1, "0 1 * * *", "A", ("priority", 12)), "`priority`"),
         (entry(1, "0 1 * * *", "A", ("queue", "no-dashes")), "`queue`"),
         (entry(1, "@every 5m", "A"), "Oban 2.18-2.23 reject it"),
