@@ -46,9 +46,13 @@ def task(name: str, schedule: str = "0 3 * * *") -> str:
     return TASK.format(name=name, schedule=schedule)
 
 
-def project(root: Path, name: str, *tasks: str, schema: str = "cronspec") -> tuple[str, str]:
-    """(migration, rollback) of a project of these tasks."""
-    toml = with_version(f'project = "{name}"\n[pg_cron]\nschema = "{schema}"\n', VERSION["pg_cron"])
+def project(
+    root: Path, name: str, *tasks: str, schema: str = "cronspec", pg_cron: str = ""
+) -> tuple[str, str]:
+    """(migration, rollback) of a project of these tasks (`pg_cron`: more [pg_cron] lines)."""
+    toml = with_version(
+        f'project = "{name}"\n[pg_cron]\nschema = "{schema}"\n{pg_cron}', VERSION["pg_cron"]
+    )
     outcome = compile_project(write_project(root, {t: task(t) for t in tasks}, toml))
     assert outcome.compiled.ok, outcome.diagnostics
     files = outcome.compiled.files
@@ -141,6 +145,21 @@ def test_a_name_another_project_owns_is_a_clash_naming_it(tiny: str, tmp_path: P
     with pytest.raises(db.DbError, match="belongs to cronspec project billing") as info:
         apply_actions(tiny, b_sql)
     assert "1 more clashes: task alpha: procedure" in (info.value.detail or "")
+    assert rows_of(tiny, ("postgres",), ("cronspec",)) == before
+
+
+def test_keep_history_is_one_job_per_role(tiny: str, tmp_path: Path) -> None:
+    """README: two projects of one role that both set keep_history declare the same job; the
+    second one's is a clash naming the first, and nothing changes."""
+    history = 'keep_history = "7 days"\n'
+    a_sql, _ = project(tmp_path / "a", "billing", "alpha", pg_cron=history)
+    b_sql, _ = project(tmp_path / "b", "search", "beta", pg_cron=history)
+    apply_actions(tiny, a_sql)
+    before = rows_of(tiny, ("postgres",), ("cronspec",))
+    clashes = [(a[1], a[2]) for a in plan_actions(tiny, b_sql) if a[0] == "clash"]
+    assert clashes == [("job", "cronspec:purge-run-history")]
+    with pytest.raises(db.DbError, match="belongs to cronspec project billing"):
+        apply_actions(tiny, b_sql)
     assert rows_of(tiny, ("postgres",), ("cronspec",)) == before
 
 
