@@ -210,7 +210,7 @@ def test_oban_refuses_what_lives_in_the_worker(project: Project) -> None:
         in (messages[0])
     )
     assert "`def backoff(_job), do: 2` (seconds)" in messages[1]
-    assert "SET LOCAL work_mem = '64MB'" in messages[2]
+    assert 'Repo.query!("SELECT set_config($1, $2, true)", ["work_mem", "64MB"])' in messages[2]
 
 
 def test_explain_shows_the_policies(project: Project, cli: CLI) -> None:
@@ -243,3 +243,33 @@ def test_explain_shows_the_policies(project: Project, cli: CLI) -> None:
     )
     report = compile_specs(root).files["REPORT.md"]
     assert "- Policies:\n  - the procedure its jobs call" in report
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"timeout": "10"}, "S203 `timeout` must be a string; YAML read `10` as an integer"),
+        ({"queue": "5"}, "S203 `queue` must be a string; YAML read `5` as an integer"),
+        ({"retry": "{}"}, "S201 missing required key `retry.attempts`: How many times"),
+        ({"retry": '{backoff: "1 s"}'}, "S201 missing required key `retry.attempts`: How many"),
+        ({"retry": '{attempts: 2, backof: "1 s"}'}, "S202 unknown key `backof`; did you mean "
+         "`backoff`?"),
+    ],
+)  # fmt: skip
+def test_a_policy_written_wrong_says_what_it_should_be(
+    project: Project, extra: dict[str, str], message: str
+) -> None:
+    """The type a field wants (an annotation's `StringConstraints` is no integer), the key a
+    nested mapping misses, the keys it knows."""
+    (got,) = errors(project, {"a": sql_task("a", **extra)})
+    assert got.startswith(message), got
+
+
+def test_the_oban_settings_hint_is_code_that_can_be_copied(project: Project) -> None:
+    """A value that would end the Elixir string or interpolate is not written into the hint."""
+    spec = (
+        "name: a\ndescription: d\nkind: app\nschedule: '@daily'\nworker: A.B\n"
+        'settings: {"a.b": "x\\"y#{System.cmd(1)}"}\n'
+    )
+    (message,) = errors(project, {"a": spec})
+    assert 'Repo.query!("SELECT set_config($1, $2, true)", ["a.b", value])' in message, message

@@ -15,6 +15,8 @@ task's jobs side by side: those are refused with what to write in the worker ins
 
 from __future__ import annotations
 
+import re
+
 from ..diagnostics import Diagnostic, error
 from ..model import Task
 from .body import Body
@@ -114,12 +116,12 @@ def _oban_problems(task: Task) -> list[Diagnostic]:
         )
     if p.settings:
         name, value = p.settings[0]
-        quoted = value.replace("'", "''")
         refuse(
             "settings",
             "settings belong to the database session of the worker's queries; have "
             f"{worker} run them in a transaction that sets them first (`Repo.transaction(fn -> "
-            f"Repo.query!(\"SET LOCAL {name} = '{quoted}'\"); ... end)`), and remove `settings`",
+            f'Repo.query!("SELECT set_config($1, $2, true)", [{_elixir(name)}, {_elixir(value)}]);'
+            " ... end)`), and remove `settings`",
         )
     if p.skip and task.unique is not None:
         diags.append(
@@ -141,3 +143,11 @@ def _oban_problems(task: Task) -> list[Diagnostic]:
             )
         )
     return diags
+
+
+def _elixir(text: str) -> str:
+    """`text` as an Elixir string in a hint, when it needs no escape; else a word for it (the
+    hint is copied into code: nothing in it may end the string or interpolate)."""
+    if re.fullmatch(r"[A-Za-z0-9 _.,:/+=@%-]*", text):
+        return f'"{text}"'
+    return "value" if text else '""'

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, Span, error, printable
 from ..load.source import Document, Path
-from ..spec import SPEC_FIELDS, WORKER_PATTERN, TaskSpec, UniqueSpec
+from ..spec import SPEC_FIELDS, WORKER_PATTERN, RetrySpec, TaskSpec, UniqueSpec
 
 _YES = frozenset({"y", "yes", "on"})
 
@@ -28,6 +28,8 @@ _TYPE_WORDS = {
     "model_type": "a mapping",
     "float_type": "a number",
 }
+# The spec's nested mappings, for their own keys' messages.
+_NESTED = {"unique": UniqueSpec, "retry": RetrySpec}
 
 
 def schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]:
@@ -37,7 +39,16 @@ def schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]:
         loc = _real_loc(doc.data, tuple(err["loc"]))
         kind = err["type"]
         field = str(loc[0]) if loc else str(err["loc"][0]) if err["loc"] else ""
-        if kind == "missing":
+        if kind == "missing" and len(err["loc"]) == 2 and str(err["loc"][0]) in _NESTED:
+            parent, name = str(err["loc"][0]), str(err["loc"][1])
+            about = _NESTED[parent].model_fields[name].description
+            diag = error(
+                "S201",
+                f"missing required key `{parent}.{name}`: {about}",
+                doc.source.span((parent,)),
+            )
+            loc = (parent, name)
+        elif kind == "missing":
             name = str(err["loc"][0])
             diag = error(
                 "S201",
@@ -47,8 +58,9 @@ def schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]:
             loc = (name,)
         elif kind == "extra_forbidden":
             key = str(err["loc"][-1])
-            # a key of a nested mapping (`unique`) is one of that mapping's
-            fields = tuple(UniqueSpec.model_fields) if err["loc"][0] == "unique" else SPEC_FIELDS
+            # a key of a nested mapping (`unique`, `retry`) is one of that mapping's
+            nested = _NESTED.get(str(err["loc"][0])) if len(err["loc"]) > 1 else None
+            fields = tuple(nested.model_fields) if nested else SPEC_FIELDS
             close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
             hint = (
                 f"; did you mean `{close[0]}`?" if close else f"; known keys: {', '.join(fields)}"
@@ -127,7 +139,7 @@ def _expected(field: str) -> str:
         ("str", "a string"),
         ("Literal", "one of the allowed words"),
     ):
-        if word in annotation:
+        if re.search(rf"\b{word}\b", annotation):  # `int` is no integer in `StringConstraints`
             return text
     return "another type"
 
