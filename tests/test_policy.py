@@ -273,3 +273,12 @@ def test_the_oban_settings_hint_is_code_that_can_be_copied(project: Project) -> 
     )
     (message,) = errors(project, {"a": spec})
     assert 'Repo.query!("SELECT set_config($1, $2, true)", ["a.b", value])' in message, message
+
+
+def test_a_list_in_one_quoted_value_is_refused(project: Project) -> None:
+    """temp_tablespaces = 'a, b' names one tablespace `a, b` (found on the real server: the
+    migration failed with `tablespace "pg_default, pg_global" does not exist`)."""
+    spec = sql_task("a", settings='{temp_tablespaces: "pg_default, pg_global"}')
+    (message,) = errors(project, {"a": spec})
+    assert message.startswith("P802 `settings` cannot give temp_tablespaces a list"), message
+    assert plan_of(project, {"a": sql_task("a", settings="{temp_tablespaces: pg_default}")})

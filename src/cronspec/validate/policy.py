@@ -45,6 +45,14 @@ REFUSED_SETTINGS: dict[str, str] = {
 }
 
 
+# Settings whose value is a list of names, each quoted apart (PostgreSQL's GUC_LIST_QUOTE): one
+# quoted value with commas in it is one name
+QUOTED_LISTS = frozenset(
+    ("temp_tablespaces", "local_preload_libraries", "session_preload_libraries",
+     "shared_preload_libraries")
+)  # fmt: skip
+
+
 def read_interval(text: str) -> int | None:
     """`text` in milliseconds, read as PostgreSQL reads an interval of these units; None when
     it is not one (or names a unit twice)."""
@@ -114,6 +122,16 @@ def task_policy(doc: Document, spec: TaskSpec) -> tuple[Policy, list[Diagnostic]
         elif name in REFUSED_SETTINGS:
             diags.append(
                 error("P802", f"`settings` cannot set {name}: {REFUSED_SETTINGS[name]}", where)
+            )
+        elif name in QUOTED_LISTS and "," in value:
+            diags.append(
+                error(
+                    "P802",
+                    f"`settings` cannot give {name} a list: a procedure's SET clause holds one "
+                    f"quoted value, which PostgreSQL reads as one name (`{value}`); give one "
+                    "name",
+                    span(("settings", name)),
+                )
             )
         settings.append((name, value))
     if "settings" in doc.data:
