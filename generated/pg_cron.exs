@@ -581,7 +581,8 @@
       "    project text NOT NULL,\n" <>
       "    task text NOT NULL,\n" <>
       "    skipped_at timestamptz NOT NULL DEFAULT now(),  -- when the skipped run started\n" <>
-      "    role name NOT NULL DEFAULT current_user  -- the role of the run that was skipped\n" <>
+      "    role name NOT NULL DEFAULT current_user,  -- the role of the run that was skipped\n" <>
+      "    pid integer DEFAULT pg_backend_pid()  -- its backend: cron.job_run_details.job_pid\n" <>
       "  );\n" <>
       "  CREATE INDEX ON cronspec.skipped_run (project, task, skipped_at);\n" <>
       "  COMMENT ON TABLE cronspec.skipped_run IS\n" <>
@@ -597,6 +598,21 @@
       "  INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
       "    'add', 'bookkeeping', 'cronspec.skipped_run',\n" <>
       "    ARRAY['where overlap: skip records the runs it skips, for cronspec status']);\n" <>
+      "END\n" <>
+      "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_upgrade_skip_table() RETURNS void\n" <>
+      "LANGUAGE plpgsql AS $fn$\n" <>
+      "BEGIN\n" <>
+      "  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'cronspec.skipped_run'::regclass\n" <>
+      "                 AND attname = 'pid' AND NOT attisdropped)\n" <>
+      "     AND pg_has_role((SELECT relowner FROM pg_class\n" <>
+      "                      WHERE oid = 'cronspec.skipped_run'::regclass), 'MEMBER') THEN\n" <>
+      "    ALTER TABLE cronspec.skipped_run ADD COLUMN IF NOT EXISTS pid integer;\n" <>
+      "    ALTER TABLE cronspec.skipped_run ALTER COLUMN pid SET DEFAULT pg_backend_pid();\n" <>
+      "    INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
+      "      'change', 'bookkeeping', 'cronspec.skipped_run',\n" <>
+      "      ARRAY['column pid added: cronspec status tells which job''s run each skip was']);\n" <>
+      "  END IF;\n" <>
       "END\n" <>
       "$fn$;",
     "CREATE OR REPLACE FUNCTION pg_temp.cronspec_upgrade_bookkeeping(p_project text) RETURNS void\n" <>
@@ -818,9 +834,12 @@
       "     OR to_regclass('cronspec.managed_procedure') IS NOT NULL THEN\n" <>
       "    PERFORM pg_temp.cronspec_upgrade_bookkeeping(p_project);\n" <>
       "  END IF;\n" <>
-      "  IF to_regclass('cronspec.skipped_run') IS NULL\n" <>
-      "     AND EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN\n" <>
-      "    PERFORM pg_temp.cronspec_create_skip_table();\n" <>
+      "  IF EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN\n" <>
+      "    IF to_regclass('cronspec.skipped_run') IS NULL THEN\n" <>
+      "      PERFORM pg_temp.cronspec_create_skip_table();\n" <>
+      "    ELSE\n" <>
+      "      PERFORM pg_temp.cronspec_upgrade_skip_table();\n" <>
+      "    END IF;\n" <>
       "  END IF;\n" <>
       "  SELECT (SELECT count(*) FROM cronspec.owned_job WHERE role = me AND project = p_project)\n" <>
       "       + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)\n" <>
@@ -1719,7 +1738,8 @@
       "    project text NOT NULL,\n" <>
       "    task text NOT NULL,\n" <>
       "    skipped_at timestamptz NOT NULL DEFAULT now(),  -- when the skipped run started\n" <>
-      "    role name NOT NULL DEFAULT current_user  -- the role of the run that was skipped\n" <>
+      "    role name NOT NULL DEFAULT current_user,  -- the role of the run that was skipped\n" <>
+      "    pid integer DEFAULT pg_backend_pid()  -- its backend: cron.job_run_details.job_pid\n" <>
       "  );\n" <>
       "  CREATE INDEX ON cronspec.skipped_run (project, task, skipped_at);\n" <>
       "  COMMENT ON TABLE cronspec.skipped_run IS\n" <>
@@ -1735,6 +1755,21 @@
       "  INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
       "    'add', 'bookkeeping', 'cronspec.skipped_run',\n" <>
       "    ARRAY['where overlap: skip records the runs it skips, for cronspec status']);\n" <>
+      "END\n" <>
+      "$fn$;",
+    "CREATE OR REPLACE FUNCTION pg_temp.cronspec_upgrade_skip_table() RETURNS void\n" <>
+      "LANGUAGE plpgsql AS $fn$\n" <>
+      "BEGIN\n" <>
+      "  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'cronspec.skipped_run'::regclass\n" <>
+      "                 AND attname = 'pid' AND NOT attisdropped)\n" <>
+      "     AND pg_has_role((SELECT relowner FROM pg_class\n" <>
+      "                      WHERE oid = 'cronspec.skipped_run'::regclass), 'MEMBER') THEN\n" <>
+      "    ALTER TABLE cronspec.skipped_run ADD COLUMN IF NOT EXISTS pid integer;\n" <>
+      "    ALTER TABLE cronspec.skipped_run ALTER COLUMN pid SET DEFAULT pg_backend_pid();\n" <>
+      "    INSERT INTO cronspec_action (action, kind, name, details) VALUES (\n" <>
+      "      'change', 'bookkeeping', 'cronspec.skipped_run',\n" <>
+      "      ARRAY['column pid added: cronspec status tells which job''s run each skip was']);\n" <>
+      "  END IF;\n" <>
       "END\n" <>
       "$fn$;",
     "CREATE OR REPLACE FUNCTION pg_temp.cronspec_upgrade_bookkeeping(p_project text) RETURNS void\n" <>
@@ -1956,9 +1991,12 @@
       "     OR to_regclass('cronspec.managed_procedure') IS NOT NULL THEN\n" <>
       "    PERFORM pg_temp.cronspec_upgrade_bookkeeping(p_project);\n" <>
       "  END IF;\n" <>
-      "  IF to_regclass('cronspec.skipped_run') IS NULL\n" <>
-      "     AND EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN\n" <>
-      "    PERFORM pg_temp.cronspec_create_skip_table();\n" <>
+      "  IF EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN\n" <>
+      "    IF to_regclass('cronspec.skipped_run') IS NULL THEN\n" <>
+      "      PERFORM pg_temp.cronspec_create_skip_table();\n" <>
+      "    ELSE\n" <>
+      "      PERFORM pg_temp.cronspec_upgrade_skip_table();\n" <>
+      "    END IF;\n" <>
       "  END IF;\n" <>
       "  SELECT (SELECT count(*) FROM cronspec.owned_job WHERE role = me AND project = p_project)\n" <>
       "       + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)\n" <>

@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from support.common import need
 from support.dbtools import (
     apply_fails,
     execute,
@@ -38,6 +39,7 @@ from support.dbtools import (
 )
 from support.oban import OBAN_DB, Oban, check_crontab, write_crontab
 from support.pgcluster import PgCluster
+from support.servers import KINDS
 
 from cronspec import db as live_db
 from cronspec.api import compile_specs
@@ -163,6 +165,120 @@ def test_skip_runs_a_task_once_at_a_time(db16: str, tmp_path: Path, cli: CLI) ->
         assert took["second"] < 0.5 <= took["first"], took
     finally:
         stop_jobs(db16)
+
+
+GATE = 51_000_017  # an advisory lock the test holds: the body waits for it
+
+
+def skips_per_job(dsn: str, root: Path, cli: CLI) -> dict[str, dict[str, Any]]:
+    code, out, err = cli(root, "status", "--dsn", dsn, "--format", "json", "--runs", "1000")
+    assert code in (0, 1), (code, err)
+    return {j["job"]: j for j in json.loads(out)["jobs"]}
+
+
+def skip_attribution(dsn: str, tmp_path: Path, cli: CLI) -> None:
+    """Task `sk`'s two jobs with `overlap: skip`, whose body waits for a lock the test holds:
+    the first job to start holds the task's lock while every run of the other is skipped.
+    Status counts the skips against the job that was skipped only (by the pid of the run, which
+    pg_cron records as job_pid); a manual CALL's skip goes to job `sk`, said to be no scheduled
+    run; a skipped_run without the pid column (this round's earlier build) counts the task's
+    skips once, against `sk`, and the migration adds the column."""
+    body = f"SELECT pg_advisory_xact_lock({GATE});"
+    root = project(tmp_path / "p", {"sk": spec("sk", '["1 seconds", "2 seconds"]', body,
+                                                "overlap: skip")})  # fmt: skip
+    with psycopg.connect(dsn, autocommit=True) as gate:
+        gate.execute("SELECT pg_advisory_lock(%s)", (GATE,))
+        migrate(dsn, root)
+
+        def under_way() -> list[tuple[str]]:
+            return query(
+                dsn,
+                "SELECT j.jobname FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
+                "WHERE d.status = 'running'",
+            )
+
+        wait_until(lambda: len(under_way()) == 1 and skip_count(dsn) >= 3, WAIT)
+        ((runner,),) = under_way()
+        other = ({"sk", "sk:2"} - {runner}).pop()
+        query(dsn, "UPDATE cron.job SET active = false WHERE jobname = %s", (other,))
+        unfinished = (
+            "SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
+            "WHERE j.jobname = %s AND d.status NOT IN ('succeeded', 'failed')"
+        )
+        wait_until(lambda: not query(dsn, unfinished, (other,)), WAIT)
+        count = len(finished(dsn, other))
+        jobs = skips_per_job(dsn, root, cli)
+        assert jobs[other]["skipped"] == count and "skipped" in jobs[other]["flags"]
+        assert any(d.startswith(f"{count} runs skipped") for d in jobs[other]["details"])
+        assert jobs[runner]["skipped"] == 0 and "skipped" not in jobs[runner]["flags"], jobs
+        # every run of the other job was skipped, and pg_cron recorded each one's pid
+        pids = query(
+            dsn,
+            "SELECT d.job_pid FROM cron.job_run_details d JOIN cron.job j USING (jobid) "
+            "WHERE j.jobname = %s",
+            (other,),
+        )
+        assert sorted(pids) == sorted((pid,) for (pid,) in skipped(dsn)), (pids, skipped(dsn))
+
+        # a manual CALL while the runner holds the lock: a skip of no scheduled run, for `sk`
+        execute(dsn, 'CALL cronspec."sk"()')
+        assert skip_count(dsn) == count + 1
+        jobs = skips_per_job(dsn, root, cli)
+        assert jobs["sk"]["skipped"] == (count + 1 if other == "sk" else 1)
+        assert jobs["sk:2"]["skipped"] == (count if other == "sk:2" else 0)
+        assert any("1 skip not of a scheduled run" in d for d in jobs["sk"]["details"]), jobs
+
+        # cronspec.skipped_run as this round's earlier build made it: the task's skips once
+        execute(dsn, "ALTER TABLE cronspec.skipped_run DROP COLUMN pid")
+        jobs = skips_per_job(dsn, root, cli)
+        assert (jobs["sk"]["skipped"], jobs["sk:2"]["skipped"]) == (count + 1, 0), jobs
+        assert any("not which job's" in d for d in jobs["sk"]["details"]), jobs["sk"]
+        report = migrate(dsn, root)
+        assert ("change", "bookkeeping", "cronspec.skipped_run") in {
+            (a.action, a.kind, a.name) for a in report.actions}  # fmt: skip
+        assert query(dsn, "SELECT count(*) FROM cronspec.skipped_run WHERE pid IS NULL") == [
+            (count + 1,)]  # fmt: skip
+        gate.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
+
+
+def skipped(dsn: str) -> list[tuple[int]]:
+    return query(dsn, "SELECT pid FROM cronspec.skipped_run")
+
+
+def skip_count(dsn: str) -> int:
+    return int(query(dsn, "SELECT count(*) FROM cronspec.skipped_run")[0][0])
+
+
+def test_a_skip_counts_for_the_job_that_was_skipped(db16: str, tmp_path: Path, cli: CLI) -> None:
+    """pg_cron's libpq mode (each run a connection: job_pid is its backend)."""
+    try:
+        skip_attribution(db16, tmp_path, cli)
+    finally:
+        stop_jobs(db16)
+
+
+def test_a_skip_counts_for_the_job_that_was_skipped_in_background_workers(
+    tmp_path: Path, cli: CLI
+) -> None:
+    """pg_cron's background-worker mode (job_pid is the worker's)."""
+    kind = KINDS["1.6"]
+    bindir = kind.bindir()
+    need(bindir if isinstance(bindir, str) else None, f"pg_cron {kind.pg_cron}")
+    assert isinstance(bindir, Path)
+    pg = PgCluster(
+        bindir=bindir,
+        preload=kind.preload,
+        extra_conf={"cron.use_background_workers": "on", "max_worker_processes": "40"},
+    )
+    try:
+        dsn = pg.start()
+        pg.sql("CREATE EXTENSION pg_cron")
+        try:
+            skip_attribution(dsn, tmp_path, cli)
+        finally:
+            stop_jobs(dsn)
+    finally:
+        pg.stop()
 
 
 def test_a_timeout_stops_a_pg_sleep_body(db16: str, tmp_path: Path) -> None:

@@ -111,31 +111,49 @@ def _read_pg_cron(conn: psycopg.Connection[Any], project: str, runs: int) -> PgC
             jobs.append(
                 PgCronJob(jobid, owner, jobname, task, seen, visible, schedule, active, runs_of)
             )
-    skip_table, skips = _skips(conn, project, runs)
+    skip_table, skip_pids, skips = _skips(conn, project, runs, [j.jobid for j in jobs])
     return PgCronState(
         version, zone, database, role, bool(superuser), bool(bookkeeping), tuple(jobs),
-        skip_table, skips,
+        skip_table, skips, skip_pids,
     )  # fmt: skip
 
 
-def _skips(conn: psycopg.Connection[Any], project: str, runs: int) -> tuple[bool, tuple[Skip, ...]]:
-    """The newest `runs` skips per task from cronspec.skipped_run (project, task, skipped_at),
-    which `overlap: skip` writes; while that table does not exist there are none."""
+def _skips(
+    conn: psycopg.Connection[Any], project: str, runs: int, jobids: list[int]
+) -> tuple[bool, bool, tuple[Skip, ...]]:
+    """(the table exists, it has `pid`, the skips) from cronspec.skipped_run (project, task,
+    skipped_at, role, pid), which `overlap: skip` writes: each skip with the job whose run it
+    was (cron.job_run_details.job_pid = pid; pg_cron stamps start_time once it has handed the
+    command over, so a few seconds before it count), the newest `runs` per job, and per task
+    those of no job's run. While that table does not exist there are none; without `pid` (as
+    this round's earlier build made it) no skip has a job."""
     row = conn.execute(
         "SELECT c.oid IS NOT NULL AND has_table_privilege(c.oid, 'SELECT') AND (SELECT count(*) "
         "FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped AND a.attname IN "
-        "('project', 'task', 'skipped_at')) = 3 FROM (SELECT to_regclass(%s) AS oid) c",
+        "('project', 'task', 'skipped_at')) = 3, EXISTS (SELECT 1 FROM pg_attribute a WHERE "
+        "a.attrelid = c.oid AND NOT a.attisdropped AND a.attname = 'pid') "
+        "FROM (SELECT to_regclass(%s) AS oid) c",
         (SKIP_TABLE,),
     ).fetchone()
     if row is None or not row[0]:
-        return False, ()
+        return False, False, ()
+    pids = bool(row[1])
+    job = (
+        "(SELECT d.jobid FROM cron.job_run_details d WHERE d.job_pid = s.pid "
+        "AND d.jobid = ANY(%s) AND s.skipped_at >= d.start_time - interval '10 seconds' "
+        "AND s.skipped_at <= coalesce(d.end_time, now()) "
+        "ORDER BY s.skipped_at >= d.start_time DESC, d.start_time DESC LIMIT 1)"
+        if pids
+        else "NULL::bigint"
+    )
     rows = conn.execute(
-        f"SELECT task, skipped_at FROM (SELECT s.task, s.skipped_at, row_number() OVER "
-        f"(PARTITION BY s.task ORDER BY s.skipped_at DESC) AS n FROM {SKIP_TABLE} s "
-        f"WHERE s.project = %s) x WHERE n <= %s ORDER BY skipped_at DESC",
-        (project, runs),
+        f"SELECT task, skipped_at, jobid FROM (SELECT task, skipped_at, jobid, row_number() "
+        f"OVER (PARTITION BY task, jobid ORDER BY skipped_at DESC) AS n FROM (SELECT s.task, "
+        f"s.skipped_at, {job} AS jobid FROM {SKIP_TABLE} s WHERE s.project = %s) a) x "
+        f"WHERE n <= %s ORDER BY skipped_at DESC",
+        ((jobids,) if pids else ()) + (project, runs),
     ).fetchall()
-    return True, tuple(Skip(task, at) for task, at in rows)
+    return True, pids, tuple(Skip(task, at, jobid) for task, at, jobid in rows)
 
 
 def _read_oban(

@@ -105,10 +105,14 @@ def _pg_cron(
 ) -> list[JobStatus]:
     target = sched.pg_cron(pg.version)
     wanted = {job.jobname: job for job in plan.jobs}
+    first: dict[str, int] = {}  # per task, its first job (named after it): its skips of no job
+    for job in pg.jobs:
+        first.setdefault(job.task, job.jobid)
     out = []
     for job in pg.jobs:
         spec = wanted.get(job.jobname)
-        out.append(_pg_job(job, spec, pg, target, zone, now=now, grace=grace, shown=shown))
+        loose = first[job.task] == job.jobid
+        out.append(_pg_job(job, spec, pg, target, zone, loose, now=now, grace=grace, shown=shown))
     recorded = {job.jobname for job in pg.jobs}
     for spec in plan.jobs:
         if spec.jobname in recorded:
@@ -126,11 +130,13 @@ def _pg_job(
     pg: PgCronState,
     target: sched.Target,
     zone: ZoneInfo,
+    loose: bool,
     *,
     now: datetime,
     grace: timedelta,
     shown: ZoneInfo,
 ) -> JobStatus:
+    """`loose`: the job is its task's first, which counts the task's skips of no job's run."""
     schedule = job.schedule or (spec.schedule if spec else "")
     if not job.found and not job.visible:
         what = f"a job of role {job.role}, which pg_cron does not show role {pg.role}"
@@ -156,7 +162,8 @@ def _pg_job(
     meaning = meaning_of(schedule, "any")
     if meaning is None and schedule:
         details.append(f"cronspec cannot read the schedule {schedule!r}: not judged")
-    skips = tuple(s for s in pg.skips if s.task == job.task)
+    skips = tuple(s for s in pg.skips if s.jobid is not None and s.jobid == job.jobid)
+    unmatched = tuple(s for s in pg.skips if loose and s.task == job.task and s.jobid is None)
     return job_status(
         "pg_cron",
         job.task,
@@ -174,6 +181,8 @@ def _pg_job(
         flags=flags,
         details=details,
         skips=skips,
+        unmatched=unmatched,
+        told_apart=pg.skip_pids,
         jobid=job.jobid,
         role=job.role,
     )

@@ -33,7 +33,7 @@ Flag = Literal[
 ]
 ALERTS: frozenset[str] = frozenset({"failing", "late"})  # what makes `status` exit 1
 
-SKIP_TABLE = "cronspec.skipped_run"  # (project, task, skipped_at): written by `overlap: skip`
+SKIP_TABLE = "cronspec.skipped_run"  # (project, task, skipped_at, role, pid): `overlap: skip`
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ class Skip:
 
     task: str
     at: datetime
+    jobid: int | None = None  # the job whose run it was; None: no job's run (a manual CALL, a
+    # skip recorded without its pid)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class PgCronState:
     bookkeeping: bool  # cronspec.owned_job exists
     jobs: tuple[PgCronJob, ...]
     skip_table: bool = False  # cronspec.skipped_run exists and has the expected columns
-    skips: tuple[Skip, ...] = ()  # newest first, at most `runs` per task
+    skips: tuple[Skip, ...] = ()  # newest first, at most `runs` per job (and per task of none)
+    skip_pids: bool = True  # cronspec.skipped_run has `pid`: skips are told apart by job
 
 
 @dataclass(frozen=True)

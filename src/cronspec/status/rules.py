@@ -11,7 +11,8 @@
 - **slow**: a run (of those read) ended after the next scheduled start, or is under way past
   it: pg_cron then queues the next run behind it (`N seconds` jobs: at most one).
 - **skipped**: runs that `overlap: skip` turned away, recorded in cronspec.skipped_run, since
-  the oldest run read.
+  the oldest run read: each for the job whose run it was (its pid is the run's job_pid); skips
+  of no job's run (a manual CALL; a row without pid) for the task's first job, said so.
 """
 
 from __future__ import annotations
@@ -61,11 +62,14 @@ def job_status(
     flags: list[Flag],
     details: list[str],
     skips: tuple[Skip, ...],
+    unmatched: tuple[Skip, ...] = (),
+    told_apart: bool = True,
     jobid: int | None = None,
     role: str | None = None,
 ) -> JobStatus:
     """One job judged from its newest-first `runs`: the flags of the module docstring, with
-    `flags` and `details` already found by the caller in front."""
+    `flags` and `details` already found by the caller in front. `skips` are its runs' skips,
+    `unmatched` its task's skips of no job's run (`told_apart`: cronspec.skipped_run has pid)."""
     last = runs[0] if runs else None
     timed = isinstance(meaning, sched.Cron | sched.Seconds)
     if last is not None and last.status in FAILED:
@@ -88,10 +92,25 @@ def job_status(
         details.append(f"{slow} of the last {len(runs)} runs lasted past the next scheduled start")
     window = min((r.start for r in runs if r.start is not None), default=None)
     skipped = [s for s in skips if window is None or s.at >= window]
-    if skipped:
+    loose = [s for s in unmatched if window is None or s.at >= window]
+    if skipped or loose:
         flags.append("skipped")
+    if skipped:
         details.append(
             f"{len(skipped)} runs skipped (overlap: skip), the last at {when(skipped[0].at, shown)}"
+        )
+    if loose and told_apart:
+        details.append(
+            f"{len(loose)} {'skip' if len(loose) == 1 else 'skips'} not of a scheduled run "
+            f"(overlap: skip), the last at {when(loose[0].at, shown)}: no run of the task's jobs "
+            "has its pid (a manual CALL of the procedure, or a skip recorded before "
+            "cronspec.skipped_run had its pid column)"
+        )
+    elif loose:
+        details.append(
+            f"{len(loose)} runs of the task's jobs skipped (overlap: skip), the last at "
+            f"{when(loose[0].at, shown)}: cronspec.skipped_run has no pid column, so not which "
+            "job's (`cronspec apply` of a project with overlap: skip adds it)"
         )
     durations = [d for r in runs if (d := r.duration) is not None]
     next_run = None
@@ -114,7 +133,7 @@ def job_status(
         tuple(details),
         jobid,
         role,
-        len(skipped),
+        len(skipped) + len(loose),
         slow,
     )
 

@@ -11,7 +11,7 @@ import difflib
 import re
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, Span, error, printable
 from ..load.source import Document, Path
@@ -29,7 +29,7 @@ _TYPE_WORDS = {
     "float_type": "a number",
 }
 # The spec's nested mappings, for their own keys' messages.
-_NESTED = {"unique": UniqueSpec, "retry": RetrySpec}
+_NESTED: dict[str, type[BaseModel]] = {"unique": UniqueSpec, "retry": RetrySpec}
 
 
 def schema_diagnostics(doc: Document, exc: ValidationError) -> list[Diagnostic]:

@@ -94,7 +94,8 @@ BEGIN
     project text NOT NULL,
     task text NOT NULL,
     skipped_at timestamptz NOT NULL DEFAULT now(),  -- when the skipped run started
-    role name NOT NULL DEFAULT current_user  -- the role of the run that was skipped
+    role name NOT NULL DEFAULT current_user,  -- the role of the run that was skipped
+    pid integer DEFAULT pg_backend_pid()  -- its backend: cron.job_run_details.job_pid
   );
   CREATE INDEX ON cronspec.skipped_run (project, task, skipped_at);
   COMMENT ON TABLE cronspec.skipped_run IS
@@ -110,6 +111,23 @@ BEGIN
   INSERT INTO cronspec_action (action, kind, name, details) VALUES (
     'add', 'bookkeeping', 'cronspec.skipped_run',
     ARRAY['where overlap: skip records the runs it skips, for cronspec status']);
+END
+$fn$;
+-- cronspec.skipped_run as this round's earlier build created it, without `pid`: the column is
+-- added where this role owns the table (rows before it stay NULL: not told apart by job).
+CREATE OR REPLACE FUNCTION pg_temp.cronspec_upgrade_skip_table() RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'cronspec.skipped_run'::regclass
+                 AND attname = 'pid' AND NOT attisdropped)
+     AND pg_has_role((SELECT relowner FROM pg_class
+                      WHERE oid = 'cronspec.skipped_run'::regclass), 'MEMBER') THEN
+    ALTER TABLE cronspec.skipped_run ADD COLUMN IF NOT EXISTS pid integer;
+    ALTER TABLE cronspec.skipped_run ALTER COLUMN pid SET DEFAULT pg_backend_pid();
+    INSERT INTO cronspec_action (action, kind, name, details) VALUES (
+      'change', 'bookkeeping', 'cronspec.skipped_run',
+      ARRAY['column pid added: cronspec status tells which job''s run each skip was']);
+  END IF;
 END
 $fn$;
 -- The bookkeeping of cronspec before projects (cronspec.managed_job by role and job name,

@@ -136,9 +136,12 @@ BEGIN
      OR to_regclass('cronspec.managed_procedure') IS NOT NULL THEN
     PERFORM pg_temp.cronspec_upgrade_bookkeeping(p_project);
   END IF;
-  IF to_regclass('cronspec.skipped_run') IS NULL
-     AND EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN
-    PERFORM pg_temp.cronspec_create_skip_table();
+  IF EXISTS (SELECT 1 FROM cronspec_desired_procedure WHERE skips) THEN
+    IF to_regclass('cronspec.skipped_run') IS NULL THEN
+      PERFORM pg_temp.cronspec_create_skip_table();
+    ELSE
+      PERFORM pg_temp.cronspec_upgrade_skip_table();
+    END IF;
   END IF;
   SELECT (SELECT count(*) FROM cronspec.owned_job WHERE role = me AND project = p_project)
        + (SELECT count(*) FROM cronspec.owned_procedure WHERE role = me AND project = p_project)
