@@ -323,6 +323,24 @@ def test_an_earlier_versions_leftovers_are_put_back_or_named(root: Path, cli: Cl
     assert leftovers(root) == [str(root / ".cronspec-tmp-generated-zz99yy88")]
 
 
+@pytest.mark.parametrize("written", [b"", b"# Code gen"])
+def test_a_file_a_kill_cut_short_in_the_staging_folder_is_dropped(
+    root: Path, written: bytes
+) -> None:
+    """Killed between a file's open and its write (test_write_stress found it): the staging
+    folder holds an empty or torn file of a name the output folder has, cronspec's. It is ours,
+    half-written: the next compile drops it rather than refusing to choose."""
+    generated = root / "generated"
+    staging = root / ".cronspec-tmp-generated"
+    staging.mkdir()
+    (staging / "oban_crontab.exs").write_bytes(written)
+    new = _change(root)
+    outcome = compile_project(root)
+    assert outcome.error is None and outcome.wrote
+    assert own(generated) == {n: t.encode() for n, t in new.items()}
+    assert leftovers(root, generated) == []
+
+
 def test_init_in_a_read_only_folder_is_one_error(open_root: Path, cli: Cli) -> None:
     empty = open_root.parent / "empty"
     empty.mkdir(mode=0o555)

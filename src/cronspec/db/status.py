@@ -123,8 +123,9 @@ def _skips(
 ) -> tuple[bool, bool, tuple[Skip, ...]]:
     """(the table exists, it has `pid`, the skips) from cronspec.skipped_run (project, task,
     skipped_at, role, pid), which `overlap: skip` writes: each skip with the job whose run it
-    was (cron.job_run_details.job_pid = pid; pg_cron stamps start_time once it has handed the
-    command over, so a few seconds before it count), the newest `runs` per job, and per task
+    was (cron.job_run_details.job_pid = pid; of the runs a reused pid had, the one that started
+    nearest the skip: pg_cron stamps start_time once it has handed the command over, and on a
+    loaded server that can be seconds after the run began), the newest `runs` per job, and per task
     those of no job's run. While that table does not exist there are none; without `pid` (as
     this round's earlier build made it) no skip has a job."""
     row = conn.execute(
@@ -140,9 +141,8 @@ def _skips(
     pids = bool(row[1])
     job = (
         "(SELECT d.jobid FROM cron.job_run_details d WHERE d.job_pid = s.pid "
-        "AND d.jobid = ANY(%s) AND s.skipped_at >= d.start_time - interval '10 seconds' "
-        "AND s.skipped_at <= coalesce(d.end_time, now()) "
-        "ORDER BY s.skipped_at >= d.start_time DESC, d.start_time DESC LIMIT 1)"
+        "AND d.jobid = ANY(%s) ORDER BY abs(extract(epoch FROM s.skipped_at - "
+        "coalesce(d.start_time, s.skipped_at))) LIMIT 1)"
         if pids
         else "NULL::bigint"
     )

@@ -70,7 +70,7 @@ def _empty_into(
         kept = []
         for name, st in sorted(_entries(staging).items()):
             src, there = staging / name, _lstat(out / name)
-            if _same(st, there) or _ours(src):
+            if _same(st, there) or _ours(src) or _torn(st, out / name):
                 os.unlink(src)
             elif there is None:
                 _move_new(src, out / name)
@@ -97,6 +97,13 @@ def _empty_into(
         _step()
         return moved
     raise OutputError(f"{staging}: another program keeps writing into it; stop it and run again")
+
+
+def _torn(st: os.stat_result, there: Path) -> bool:
+    """A file of ours that a kill cut short while it was written into the staging folder: too
+    short to hold cronspec's header, one link only, under a name whose file in the output folder
+    is cronspec's. (A killed write can leave it empty: the file exists from its open.)"""
+    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size < 200 and _ours(there)
 
 
 def _finish_in_place(staging: Path, out: Path) -> bool:
