@@ -450,7 +450,8 @@ def _progress(message: str) -> None:
 
 
 def bench_size(repo: Repo, runs: int, peer: bool, peer_runs: int) -> SizeResult:
-    cronspec, sqlfluff = _tool("cronspec"), _tool("sqlfluff")
+    cronspec = _tool("cronspec")
+    sqlfluff = _tool("sqlfluff") if peer else "sqlfluff"
     generated = repo.root / "generated"
     result = SizeResult(repo)
     shutil.rmtree(generated, ignore_errors=True)

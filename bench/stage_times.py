@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 _start = time.process_time()
-import cronspec.api as api  # noqa: E402
+import cronspec.api.compile as api  # noqa: E402
 from cronspec import output  # noqa: E402
 
 IMPORTS = time.process_time() - _start

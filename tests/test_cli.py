@@ -173,6 +173,37 @@ def test_help_and_version_do_not_import_the_compiler() -> None:
     assert version.stdout.startswith("cronspec ")
 
 
+def test_compile_imports_only_the_compile_command() -> None:
+    # api/__init__ re-exports on first use: compile must not pay for import, status, plan's DB
+    probe = (
+        "import sys; from cronspec.cli import main\n"
+        "code = main(['-C', sys.argv[1], 'compile', '--check'])\n"
+        "others = ('importer', 'status', 'db', 'queryplan', 'api.imports', 'api.observe',\n"
+        "          'api.reconcile')\n"
+        "print(code, ','.join(m for m in others if 'cronspec.' + m in sys.modules) or 'none')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert result.stdout.strip().splitlines()[-1] == "0 none"
+
+
+def test_every_api_name_resolves() -> None:
+    import importlib
+
+    import cronspec.api as api
+
+    assert sorted(api.__all__) == sorted(api._HOMES)
+    for name in api.__all__:
+        home = importlib.import_module(f"cronspec.api.{api._HOMES[name]}")
+        assert getattr(api, name) is getattr(home, name)
+        assert name in dir(api)
+
+
 def test_schema_command_matches_the_committed_schema(cli: Cli) -> None:
     code, out, _ = cli(ROOT, "schema")
     assert code == 0

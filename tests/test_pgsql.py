@@ -592,3 +592,11 @@ def test_any_text_gives_an_analysis_never_an_exception(body: str) -> None:
         assert analysis.statements
     for s in analysis.statements:
         assert body[s.span.start : s.span.end] == s.text
+
+
+def test_the_walk_skips_only_nodes_it_has_nothing_to_do_at() -> None:
+    # the walk does not push a leaf (a name, a constant, a column): none may have a visitor
+    from cronspec.classify.pgsql.tree import _LEAVES, _schema
+    from cronspec.classify.pgsql.visit import _VISIT
+
+    assert not _LEAVES & (_VISIT.keys() | _schema().keys() | {"RangeVar"})

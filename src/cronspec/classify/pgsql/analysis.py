@@ -79,7 +79,7 @@ def analyze(body: str) -> Analysis:
         return _refusal(text, refused)
     w = _Walk(text, lambda offset: offset, _VISIT)
     w.use(text, tokens)
-    starts = [t.start for t in tokens]
+    starts = w.starts
     statements: list[Statement] = []
     ats: list[_At] = []
     for raw in raws:

@@ -3,6 +3,7 @@ relations) and finds, in the terms of the root body (its offsets, its statements
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -10,7 +11,7 @@ from typing import Any, Literal, cast
 from .catalog import _CRON_TEXT, _OUTSIDE_PREFIXES, _PG_NET_WAITS, _RUNS_TEXT, OUTSIDE_FUNCTIONS
 from .model import Finding, FindingKind, FunctionRef, Problem, Relation, Span
 from .native import _DOT, _Text, _Token
-from .tree import _HAS_WITH, _schema, _split
+from .tree import _HAS_WITH, _LEAVES, _schema, _split
 
 Visitor = Callable[["_Walk", dict[str, Any], "_At"], None]
 
@@ -32,7 +33,7 @@ class _Walk:
         self.root, self.to_root, self.visit = root, to_root, visit
         self.text = root
         self.tokens: list[_Token] = []
-        self.starts: dict[int, int] = {}
+        self.starts: list[int] = []  # each token's start, ascending
         self.functions: list[FunctionRef] = []
         self.relations: list[Relation] = []
         self.findings: list[Finding] = []
@@ -45,8 +46,8 @@ class _Walk:
     def name_span(self, location: int) -> Span:
         """The span of the (qualified) name at libpg_query's byte `location` in this text."""
         start = self.text.char(location)
-        i = self.starts.get(start)
-        if i is None:
+        i = bisect_left(self.starts, start)
+        if i == len(self.starts) or self.starts[i] != start:
             return self.span(start, start)
         end = self.tokens[i].end
         while i + 2 < len(self.tokens) and self.tokens[i + 1].kind == _DOT:
@@ -59,7 +60,7 @@ class _Walk:
     def use(self, text: _Text, tokens: list[_Token]) -> None:
         """Walk `text` (the root body, or a function body inside it) with its tokens."""
         self.text, self.tokens = text, tokens
-        self.starts = {t.start: i for i, t in enumerate(tokens)}
+        self.starts = [t.start for t in tokens]
 
     def find(
         self,
@@ -109,7 +110,8 @@ class _Walk:
                         if not item:
                             continue  # a NULL in a list (RangeFunction's missing column list)
                         ((kind_, item),) = item.items()
-                        push((kind_, item, ctes, made))
+                        if kind_ not in _LEAVES:  # nothing to do there, nothing below
+                            push((kind_, item, ctes, made))
                     else:
                         push((child, item, ctes, made))
 
