@@ -1,7 +1,8 @@
-"""Exit codes and the diagnostics printer every command shares."""
+"""Exit codes, and the printers of diagnostics and of an error every command shares."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
@@ -18,3 +19,11 @@ def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, stream: TextIO) ->
 
     if diags or fmt == "json":
         stream.write(FORMATTERS[fmt](diags))
+
+
+def _print_error(lines: Sequence[str]) -> None:
+    """An error that is not a spec's: its first line `cronspec: error: ...`, then its details."""
+    first, *more = lines
+    sys.stderr.write(f"cronspec: error: {first}\n")
+    for line in more:
+        sys.stderr.write(f"cronspec: {line}\n")

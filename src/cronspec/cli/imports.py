@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, _print_diagnostics
+from .common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, _print_diagnostics, _print_error
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -25,10 +25,7 @@ def _import(args: argparse.Namespace) -> int:
     if has_errors(outcome.diagnostics):
         return EXIT_FINDINGS
     if outcome.error:
-        first, *more = outcome.error
-        sys.stderr.write(f"cronspec: error: {first}\n")
-        for line in more:
-            sys.stderr.write(f"cronspec: {line}\n")
+        _print_error(outcome.error)
         return EXIT_FINDINGS
     conversion = outcome.conversion
     assert conversion is not None

@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, EXIT_STATUS_UNKNOWN, _print_diagnostics
+from .common import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_STATUS_UNKNOWN,
+    _print_diagnostics,
+    _print_error,
+)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -33,10 +40,7 @@ def _status(args: argparse.Namespace) -> int:
     if not outcome.compiled.ok:
         return EXIT_FINDINGS
     if outcome.error is not None:
-        first, *more = outcome.error.lines()
-        sys.stderr.write(f"cronspec: error: {first}\n")
-        for line in more:
-            sys.stderr.write(f"cronspec: {line}\n")
+        _print_error(outcome.error.lines())
         return EXIT_STATUS_UNKNOWN
     assert outcome.report is not None
     sys.stdout.write(FORMATS[args.format](outcome.report))

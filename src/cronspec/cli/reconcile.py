@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_FINDINGS, EXIT_OK, EXIT_PLAN_CHANGES, EXIT_PLAN_ERROR, _print_diagnostics
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_PLAN_CHANGES,
+    EXIT_PLAN_ERROR,
+    _print_diagnostics,
+    _print_error,
+)
 
 if TYPE_CHECKING:
     from ..api import LiveOutcome
@@ -104,10 +111,7 @@ def _live_command(args: argparse.Namespace) -> int:
             "and review the diff first\n"
         )
     if outcome.error is not None:
-        first, *more = outcome.error.lines()
-        sys.stderr.write(f"cronspec: error: {first}\n")
-        for line in more:
-            sys.stderr.write(f"cronspec: {line}\n")
+        _print_error(outcome.error.lines())
         return EXIT_FINDINGS
     _print_changes(outcome, "json" if args.format == "json" else "text")
     if outcome.review is not None and args.format != "json":
