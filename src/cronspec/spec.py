@@ -7,7 +7,7 @@ pydantic ends at validation: `validate/` turns a `TaskSpec` into a `model.Task` 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -38,15 +38,10 @@ NEED_WHY: dict[str, str] = {
 # What reaches outside the database from SQL, accepted on purpose by `reaches:` (the same names
 # as classify/pgsql's CAPABILITIES; a test holds the two together).
 Reach = Literal["server_files", "server_programs", "http", "other_databases", "server_config"]
-OBAN_STATES = (
-    "scheduled",
-    "available",
-    "executing",
-    "retryable",
-    "completed",
-    "discarded",
-    "cancelled",
-)  # every state of an Oban job (Oban.Job.states/0)
+ObanState = Literal[
+    "scheduled", "available", "executing", "retryable", "completed", "discarded", "cancelled"
+]  # every state of an Oban job (Oban.Job.states/0)
+OBAN_STATES: tuple[str, ...] = get_args(ObanState)
 # meta keys that are Oban's (the Cron plugin's own) or cronspec's (`status`, @startup's unique)
 RESERVED_META = ("cron", "cron_expr", "cronspec_task", "cronspec_deploy")
 
@@ -95,23 +90,7 @@ class UniqueSpec(BaseModel):
     keys: list[Annotated[str, StringConstraints(pattern=IDENT_PATTERN, max_length=100)]] | None = (
         Field(default=None, description="Only these keys of args or meta count.")
     )
-    states: (
-        Annotated[
-            list[
-                Literal[
-                    "scheduled",
-                    "available",
-                    "executing",
-                    "retryable",
-                    "completed",
-                    "discarded",
-                    "cancelled",
-                ]
-            ],
-            Field(min_length=1),
-        ]
-        | None
-    ) = Field(
+    states: Annotated[list[ObanState], Field(min_length=1)] | None = Field(
         default=None,
         description="The states of a job that count (Oban's default: all "
         "but discarded and cancelled).",
