@@ -91,7 +91,9 @@ def job_status(
         flags.append("slow")
         details.append(f"{slow} of the last {len(runs)} runs lasted past the next scheduled start")
     window = min((r.start for r in runs if r.start is not None), default=None)
-    skipped = [s for s in skips if window is None or s.at >= window]
+    # a skip matched to one of this job's runs is that run's (at most `runs` of them are read,
+    # the newest): no window, as pg_cron stamps a run's start_time after its transaction began
+    skipped = list(skips)
     loose = [s for s in unmatched if window is None or s.at >= window]
     if skipped or loose:
         flags.append("skipped")
